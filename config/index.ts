@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { envSchema } from './schema';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  readonly shutdownDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly readinessTimeoutMs: number;
+}
+
+export interface DbConfig {
+  /** null means: run the embedded PostgreSQL. */
+  readonly url: string | null;
+  /** Connections for the whole deployment (all replicas), or 'auto' to read them from the server. */
+  readonly connectionBudget: number | 'auto';
+  readonly reservedConnections: number;
+  readonly replicas: number;
+  readonly acquireTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeS: number;
+  /** How long start-up keeps retrying a database that is not reachable yet. */
+  readonly startupWaitMs: number;
+  readonly preparedStatements: boolean;
+  readonly migrate: boolean;
+  readonly sampleData: boolean;
+}
+
+export interface EmbeddedDbConfig {
+  readonly port: number;
+  /** Absolute path of the data directory. */
+  readonly dataDir: string;
+}
+
+export interface ClusterConfig {
+  readonly workers: number;
+  readonly maxCrashes: number;
+  readonly crashWindowMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+/** Who this process is, when it is a worker: set by our primary, or by pm2. */
+export interface WorkerIdentity {
+  readonly index: number | null;
+  readonly poolSize: number | null;
+  readonly pm2Instance: number | null;
+}
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly appName: string;
+  readonly logLevel: LogLevel;
+  readonly http: HttpConfig;
+  readonly db: DbConfig;
+  readonly embedded: EmbeddedDbConfig;
+  readonly cluster: ClusterConfig;
+  readonly worker: WorkerIdentity;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Validates an environment once and returns a frozen, typed configuration. Throws ConfigError. */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  // Empty strings mean "unset", as they do for most twelve-factor tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const { value, error } = envSchema.validate(present, { abortEarly: false, convert: true });
+  if (error) {
+    throw new ConfigError(
+      error.details.map((d) => {
+        const key = d.path.join('.');
+        if (!key) return d.message;
+        const raw = present[key];
+        return `${key}=${JSON.stringify(raw)} is invalid: ${d.message.replace(`"${key}" `, '')}`;
+      }),
+    );
+  }
+  const v = value as Record<string, unknown>;
+  const num = (k: string) => v[k] as number;
+  const opt = (k: string) => (v[k] === undefined ? null : (v[k] as number));
+  const url = (v.DATABASE_URL as string | undefined) ?? null;
+
+  return deepFreeze({
+    nodeEnv: v.NODE_ENV as Config['nodeEnv'],
+    appName: v.APP_NAME as string,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    http: {
+      host: v.HOST as string,
+      port: num('PORT'),
+      keepAliveTimeoutMs: num('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+      headersTimeoutMs: num('HTTP_HEADERS_TIMEOUT_MS'),
+      requestTimeoutMs: num('HTTP_REQUEST_TIMEOUT_MS'),
+      bodyLimitBytes: num('HTTP_BODY_LIMIT_BYTES'),
+      shutdownDelayMs: num('SHUTDOWN_DELAY_MS'),
+      shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
+      readinessTimeoutMs: num('READINESS_TIMEOUT_MS'),
+    },
+    db: {
+      url,
+      connectionBudget: v.DB_CONNECTION_BUDGET as number | 'auto',
+      reservedConnections: num('DB_RESERVED_CONNECTIONS'),
+      replicas: num('APP_REPLICAS'),
+      acquireTimeoutMs: num('DB_ACQUIRE_TIMEOUT_MS'),
+      statementTimeoutMs: num('DB_STATEMENT_TIMEOUT_MS'),
+      idleTimeoutMs: num('DB_IDLE_TIMEOUT_MS'),
+      maxLifetimeS: num('DB_MAX_LIFETIME_S'),
+      startupWaitMs: num('DB_STARTUP_WAIT_MS'),
+      preparedStatements: v.DB_PREPARED_STATEMENTS as boolean,
+      migrate: v.DB_MIGRATE as boolean,
+      sampleData: (v.DB_SAMPLE_DATA as boolean | undefined) ?? url === null,
+    },
+    embedded: {
+      port: num('EMBEDDED_PG_PORT'),
+      dataDir: path.resolve(cwd, v.EMBEDDED_PG_DATA_DIR as string),
+    },
+    cluster: {
+      workers: num('WEB_CONCURRENCY'),
+      maxCrashes: num('WORKER_MAX_CRASHES'),
+      crashWindowMs: num('WORKER_CRASH_WINDOW_MS'),
+      backoffBaseMs: num('WORKER_BACKOFF_BASE_MS'),
+      backoffMaxMs: num('WORKER_BACKOFF_MAX_MS'),
+    },
+    worker: {
+      index: opt('AQUIFER_WORKER_INDEX'),
+      poolSize: opt('AQUIFER_POOL_SIZE'),
+      pm2Instance: opt('NODE_APP_INSTANCE'),
+    },
+  });
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read from process.env on first use. The only reader of process.env. */
+export function readConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** Environment for a forked worker: the parent's, plus what the primary decided for it. */
+export function workerEnv(index: number, poolSize: number, databaseUrl: string): Env {
+  return {
+    ...process.env,
+    AQUIFER_WORKER_INDEX: String(index),
+    AQUIFER_POOL_SIZE: String(poolSize),
+    DATABASE_URL: databaseUrl,
+  };
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const value of Object.values(o)) {
+    if (value && typeof value === 'object') deepFreeze(value as object);
+  }
+  return Object.freeze(o);
+}

@@ -1,0 +1,94 @@
+import os from 'node:os';
+import Joi from 'joi';
+
+/**
+ * Every environment variable aquifer reads, with its default. This is the one
+ * place a default lives; `config/index.ts` only reshapes the validated values.
+ */
+const ms = (def: number, min = 0) => Joi.number().integer().min(min).default(def);
+const count = (def: number, min = 1) => Joi.number().integer().min(min).default(def);
+const flag = () => Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
+
+export const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
+  APP_NAME: Joi.string()
+    .pattern(/^[A-Za-z0-9_.-]{1,40}$/)
+    .default('aquifer')
+    .messages({ 'string.pattern.base': 'must be 1–40 letters, digits, "_", "." or "-"' }),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+
+  HOST: Joi.string().default('0.0.0.0'),
+  PORT: Joi.number().port().default(3000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: ms(65_000, 1),
+  HTTP_HEADERS_TIMEOUT_MS: ms(66_000, 1),
+  HTTP_REQUEST_TIMEOUT_MS: ms(120_000, 1),
+  HTTP_BODY_LIMIT_BYTES: count(1_048_576),
+  SHUTDOWN_DELAY_MS: ms(0),
+  SHUTDOWN_TIMEOUT_MS: ms(10_000, 100),
+  READINESS_TIMEOUT_MS: ms(1_000, 10),
+
+  WEB_CONCURRENCY: count(os.availableParallelism()),
+  WORKER_MAX_CRASHES: count(5),
+  WORKER_CRASH_WINDOW_MS: ms(60_000, 1),
+  WORKER_BACKOFF_BASE_MS: ms(250, 1),
+  WORKER_BACKOFF_MAX_MS: ms(10_000, 1),
+
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' }),
+  DB_CONNECTION_BUDGET: Joi.alternatives()
+    .try(Joi.string().valid('auto'), Joi.number().integer().min(1))
+    .default('auto')
+    .messages({ 'alternatives.match': 'must be "auto" or an integer ≥ 1' }),
+  DB_RESERVED_CONNECTIONS: count(5, 0),
+  APP_REPLICAS: count(1),
+  DB_ACQUIRE_TIMEOUT_MS: ms(3_000, 1),
+  DB_STATEMENT_TIMEOUT_MS: ms(10_000, 1),
+  DB_IDLE_TIMEOUT_MS: ms(10_000, 0),
+  DB_MAX_LIFETIME_S: count(1_800, 0),
+  DB_STARTUP_WAIT_MS: ms(30_000),
+  DB_PREPARED_STATEMENTS: flag().default(true),
+  DB_MIGRATE: flag().default(true),
+  // No default here on purpose: unset means "load it when the database is embedded".
+  DB_SAMPLE_DATA: flag(),
+
+  EMBEDDED_PG_PORT: Joi.number().port().default(54329),
+  EMBEDDED_PG_DATA_DIR: Joi.string().default('.data/pg'),
+
+  // Set by our primary for each worker it forks; never by operators.
+  AQUIFER_WORKER_INDEX: Joi.number().integer().min(0),
+  AQUIFER_POOL_SIZE: Joi.number().integer().min(1),
+  // Set by pm2 in cluster mode.
+  NODE_APP_INSTANCE: Joi.number().integer().min(0),
+})
+  .unknown(true)
+  .custom((env: Record<string, unknown>, helpers) => {
+    const problem = crossFieldProblem(env);
+    return problem ? helpers.message({ custom: problem }) : env;
+  });
+
+/** Rules that involve more than one variable; each message names them all. */
+function crossFieldProblem(env: Record<string, unknown>): string | null {
+  const n = (k: string) => env[k] as number;
+  if (n('HTTP_HEADERS_TIMEOUT_MS') <= n('HTTP_KEEP_ALIVE_TIMEOUT_MS')) {
+    return `HTTP_HEADERS_TIMEOUT_MS=${n('HTTP_HEADERS_TIMEOUT_MS')} must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS=${n('HTTP_KEEP_ALIVE_TIMEOUT_MS')}`;
+  }
+  if (n('HTTP_REQUEST_TIMEOUT_MS') < n('HTTP_HEADERS_TIMEOUT_MS')) {
+    return `HTTP_REQUEST_TIMEOUT_MS=${n('HTTP_REQUEST_TIMEOUT_MS')} must be at least HTTP_HEADERS_TIMEOUT_MS=${n('HTTP_HEADERS_TIMEOUT_MS')}`;
+  }
+  if (n('WORKER_BACKOFF_MAX_MS') < n('WORKER_BACKOFF_BASE_MS')) {
+    return `WORKER_BACKOFF_MAX_MS=${n('WORKER_BACKOFF_MAX_MS')} must be at least WORKER_BACKOFF_BASE_MS=${n('WORKER_BACKOFF_BASE_MS')}`;
+  }
+  const budget = env.DB_CONNECTION_BUDGET;
+  if (typeof budget === 'number') {
+    const perHost = Math.floor(budget / n('APP_REPLICAS'));
+    if (perHost < n('WEB_CONCURRENCY')) {
+      return (
+        `DB_CONNECTION_BUDGET=${budget} over APP_REPLICAS=${n('APP_REPLICAS')} leaves ${perHost} ` +
+        `connection(s) per host, fewer than WEB_CONCURRENCY=${n('WEB_CONCURRENCY')} workers; ` +
+        'each worker needs at least one'
+      );
+    }
+  }
+  return null;
+}

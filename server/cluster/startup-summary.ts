@@ -1,0 +1,24 @@
+import type { Config } from '../../config';
+import type { BudgetPlan } from '../lib/budget';
+import type { PreparedDatabase } from '../lib/prepare-database';
+
+/** One readable line for operators; the same facts are in the structured fields. */
+export function startupSummary(config: Config, prepared: PreparedDatabase, embedded: boolean): string {
+  const { plan, facts } = prepared;
+  const l = facts.limits;
+  const reserved = `max_connections ${l.maxConnections} − superuser_reserved ${l.superuserReservedConnections} − reserved ${l.reservedConnections} − headroom ${config.db.reservedConnections}`;
+  const source =
+    plan.source === 'auto'
+      ? `auto: ${reserved} = ${plan.usable}, ÷ ${config.db.replicas} replica(s)`
+      : `DB_CONNECTION_BUDGET=${String(config.db.connectionBudget)} ÷ ${config.db.replicas} replica(s); server allows ${plan.usable}`;
+  return (
+    `aquifer ready: PostgreSQL ${facts.version} (${embedded ? 'embedded' : 'DATABASE_URL'}); ` +
+    `budget ${plan.perHost} connections on this host (${source}); ` +
+    `${plan.shares.length} workers; pools ${plan.shares.join('/')}; ` +
+    `http://${config.http.host}:${config.http.port}`
+  );
+}
+
+export function budgetFields(plan: BudgetPlan) {
+  return { source: plan.source, usable: plan.usable, perHost: plan.perHost, shares: plan.shares };
+}

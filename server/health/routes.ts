@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import type { Database } from '../lib/db';
+import { ServiceUnavailable } from '../lib/errors';
+
+export interface Lifecycle {
+  /** True once the worker has begun shutting down; readiness then reports 503. */
+  isShuttingDown(): boolean;
+}
+
+/**
+ * Liveness never touches the database, so a database outage cannot get every
+ * container restarted; readiness does, so a load balancer stops sending work here.
+ */
+export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeoutMs: number): Router {
+  const router = Router();
+
+  router.get('/livez', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    if (lifecycle.isShuttingDown()) {
+      throw new ServiceUnavailable('shutting-down', 'This process is shutting down.', 1);
+    }
+    try {
+      await db.ping(readinessTimeoutMs);
+    } catch (err) {
+      throw new ServiceUnavailable('database-unavailable', 'The database is not answering.', 2, err);
+    }
+    const { max, total, idle, waiting } = db.stats();
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ready', pool: { max, total, idle, waiting } });
+  });
+
+  return router;
+}

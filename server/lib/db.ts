@@ -1,0 +1,256 @@
+/**
+ * The only module that imports `pg`. Everything else sees `Db`, plain rows and
+ * the typed errors from ./errors, never a driver object or driver error.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { DatabaseQueryError, DatabaseUnavailableError, PoolTimeoutError } from './errors';
+
+/** A parameterized statement. `name` makes it a prepared statement when those are enabled. */
+export interface Sql {
+  readonly name?: string;
+  readonly text: string;
+  readonly values?: readonly unknown[];
+}
+
+/** What queries.ts modules get: helpers named by how many rows they expect. */
+export interface Db {
+  /** Exactly one row, or throws. */
+  one<T>(sql: Sql): Promise<T>;
+  /** Zero or one row. */
+  maybeOne<T>(sql: Sql): Promise<T | null>;
+  many<T>(sql: Sql): Promise<T[]>;
+  /** Runs a statement for its effect; returns the affected row count. */
+  exec(sql: Sql): Promise<number>;
+}
+
+export interface PoolStats {
+  readonly max: number;
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+export interface Database extends Db {
+  withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Resolves when `SELECT 1` succeeds within `timeoutMs`; rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  stats(): PoolStats;
+  end(): Promise<void>;
+}
+
+export interface PoolOptions {
+  readonly connectionString: string;
+  readonly applicationName: string;
+  readonly max: number;
+  readonly acquireTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeS: number;
+  readonly preparedStatements: boolean;
+  readonly logger: Logger;
+}
+
+/** Margin by which the client-side query timeout trails the server's statement_timeout. */
+const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+/** Translates a driver error into our taxonomy; anything unrecognised passes through to the 500 default. */
+export function translateError(err: unknown, acquireTimeoutMs: number): unknown {
+  if (err instanceof pg.DatabaseError) {
+    return new DatabaseQueryError(
+      err.code ?? 'XX000',
+      {
+        constraint: err.constraint,
+        table: err.table,
+        column: err.column,
+        detail: err.detail,
+        routine: err.routine,
+      },
+      err,
+    );
+  }
+  if (!(err instanceof Error)) return err;
+  if (err.message === 'timeout exceeded when trying to connect') {
+    return new PoolTimeoutError(acquireTimeoutMs);
+  }
+  const code = (err as { code?: unknown }).code;
+  if (
+    (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) ||
+    /^Connection terminated|not queryable|Query read timeout/.test(err.message)
+  ) {
+    return new DatabaseUnavailableError(err);
+  }
+  return err;
+}
+
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+type BindOptions = Pick<PoolOptions, 'preparedStatements' | 'acquireTimeoutMs'>;
+
+function bindDb(target: Queryable, opts: BindOptions): Db {
+  const run = async (sql: Sql): Promise<pg.QueryResult> => {
+    const config: pg.QueryConfig = {
+      text: sql.text,
+      values: sql.values as unknown[] | undefined,
+      ...(opts.preparedStatements && sql.name !== undefined && { name: sql.name }),
+    };
+    try {
+      return await target.query(config);
+    } catch (err) {
+      throw translateError(err, opts.acquireTimeoutMs);
+    }
+  };
+  return {
+    async one<T>(sql: Sql) {
+      const { rows } = await run(sql);
+      if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
+      return rows[0] as T;
+    },
+    async maybeOne<T>(sql: Sql) {
+      const { rows } = await run(sql);
+      if (rows.length > 1) throw new Error(`expected at most one row, got ${rows.length}`);
+      return (rows[0] as T | undefined) ?? null;
+    },
+    async many<T>(sql: Sql) {
+      return (await run(sql)).rows as T[];
+    },
+    async exec(sql: Sql) {
+      return (await run(sql)).rowCount ?? 0;
+    },
+  };
+}
+
+const RETRYABLE_TX_STATES = new Set(['40001', '40P01']);
+
+export function createDatabase(opts: PoolOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    application_name: opts.applicationName,
+    max: opts.max,
+    // pg's default of 0 waits forever; this is our acquire timeout.
+    connectionTimeoutMillis: opts.acquireTimeoutMs,
+    idleTimeoutMillis: opts.idleTimeoutMs,
+    maxLifetimeSeconds: opts.maxLifetimeS,
+    statement_timeout: opts.statementTimeoutMs,
+    // A transaction left idle as long as a statement may run has been abandoned.
+    idle_in_transaction_session_timeout: opts.statementTimeoutMs,
+    // Enforced by the client only; must trail statement_timeout so the server cancels first.
+    query_timeout: opts.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+  });
+  // An idle client whose backend dies emits here; without a listener the worker would crash.
+  pool.on('error', (err) => {
+    opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'idle database connection lost');
+  });
+
+  const db = bindDb(pool, opts);
+
+  async function transactionOnce<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw translateError(err, opts.acquireTimeoutMs);
+    }
+    // A checked-out client reports a dying connection to itself, not to the pool.
+    const onClientError = (err: Error) => {
+      opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'database connection lost mid-transaction');
+    };
+    client.on('error', onClientError);
+    let broken: Error | undefined;
+    try {
+      const tx = bindDb(client, opts);
+      await tx.exec({ text: 'BEGIN' });
+      try {
+        const result = await fn(tx);
+        await tx.exec({ text: 'COMMIT' });
+        return result;
+      } catch (err) {
+        await tx.exec({ text: 'ROLLBACK' }).catch((rollbackErr: unknown) => {
+          // The connection is unusable; destroy it instead of returning it to the pool.
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed');
+        });
+        throw err;
+      }
+    } finally {
+      client.off('error', onClientError);
+      client.release(broken);
+    }
+  }
+
+  return {
+    ...db,
+    async withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      try {
+        return await transactionOnce(fn);
+      } catch (err) {
+        // Serialization failures and deadlocks are transient: retry once, then let them map to 503.
+        if (err instanceof DatabaseQueryError && RETRYABLE_TX_STATES.has(err.sqlState)) {
+          return transactionOnce(fn);
+        }
+        throw err;
+      }
+    },
+    async ping(timeoutMs: number): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`ping timed out after ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([db.exec({ text: 'SELECT 1' }), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    stats: () => ({
+      max: opts.max,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
+    end: () => pool.end(),
+  };
+}
+
+/**
+ * Runs `fn` on one short-lived connection that is always closed afterwards.
+ * For the primary's start-up work (budget, migrations) and for scripts.
+ */
+export async function withSingleConnection<T>(
+  connectionString: string,
+  applicationName: string,
+  connectTimeoutMs: number,
+  fn: (db: Db) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString,
+    application_name: applicationName,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
+  client.on('error', () => {
+    // Reported through the failing query; the listener only keeps the process alive.
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw translateError(err, connectTimeoutMs);
+  }
+  try {
+    return await fn(bindDb(client, { preparedStatements: false, acquireTimeoutMs: connectTimeoutMs }));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

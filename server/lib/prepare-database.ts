@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../../config';
+import { loadSampleWellsOnce } from '../wells/sample';
+import { planBudget, type BudgetPlan } from './budget';
+import { withSingleConnection } from './db';
+import { DatabaseQueryError, DatabaseUnavailableError } from './errors';
+import type { Logger } from './logger';
+import { migrate } from './migrate';
+import { readServerFacts, type ServerFacts } from './server-facts';
+
+export interface PreparedDatabase {
+  readonly facts: ServerFacts;
+  readonly plan: BudgetPlan;
+  readonly migrationsApplied: readonly string[];
+  readonly sampleWellsLoaded: number;
+}
+
+const RETRY_INTERVAL_MS = 500;
+
+/** Errors that mean "the database is not up yet", worth waiting out at start-up. */
+function isNotUpYet(err: unknown): boolean {
+  return (
+    err instanceof DatabaseUnavailableError ||
+    (err instanceof DatabaseQueryError && (err.sqlState === '57P03' || err.sqlState.startsWith('08')))
+  );
+}
+
+/**
+ * Start-up work on one short-lived connection, closed before any pool opens:
+ * read the live limits, plan the budget (throws BudgetError when it cannot
+ * hold), apply migrations and load the sample data when configured.
+ */
+export async function prepareDatabase(
+  url: string,
+  applicationName: string,
+  config: Config,
+  logger: Logger,
+): Promise<PreparedDatabase> {
+  const deadline = Date.now() + config.db.startupWaitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withSingleConnection(url, applicationName, config.db.acquireTimeoutMs, async (db) => {
+        const facts = await readServerFacts(db);
+        const plan = planBudget({
+          requested: config.db.connectionBudget,
+          limits: facts.limits,
+          headroom: config.db.reservedConnections,
+          replicas: config.db.replicas,
+          workers: config.cluster.workers,
+        });
+        const migrationsApplied = config.db.migrate ? await migrate(db, logger) : [];
+        const sampleWellsLoaded = config.db.sampleData ? await loadSampleWellsOnce(db) : 0;
+        return { facts, plan, migrationsApplied, sampleWellsLoaded };
+      });
+    } catch (err) {
+      if (!isNotUpYet(err) || Date.now() + RETRY_INTERVAL_MS > deadline) throw err;
+      if (attempt === 1) logger.warn({ err }, 'database not reachable yet; retrying');
+      await sleep(RETRY_INTERVAL_MS);
+    }
+  }
+}

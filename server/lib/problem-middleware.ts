@@ -1,0 +1,44 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, RouteNotFound } from './errors';
+import { toProblem, type ConstraintHints } from './problem';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Problem type URIs: stable identifiers, one per error code. */
+export const problemType = (code: string): string => `urn:aquifer:problem:${code}`;
+
+/** The one place any error becomes a response (RFC 9457 problem+json). */
+export function problemMiddleware(hints: ConstraintHints): ErrorRequestHandler {
+  // Express recognises error middleware by its four parameters, so `_next` must stay.
+  return (err: unknown, req, res, _next) => {
+    const problem = toProblem(err, hints);
+    // Internal detail goes to the access log line (pino-http reads res.err), never to the client.
+    if (!(err instanceof AppError) || problem.status >= 500) {
+      (res as unknown as { err?: unknown }).err = err;
+    }
+    if (res.headersSent) {
+      // Too late for a problem body: end the socket so the client sees a failure, not a truncated 200.
+      req.socket.destroy();
+      return;
+    }
+    res.status(problem.status);
+    if (problem.retryAfterS !== undefined) res.setHeader('Retry-After', String(problem.retryAfterS));
+    res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(
+      JSON.stringify({
+        type: problemType(problem.code),
+        title: problem.title,
+        status: problem.status,
+        detail: problem.detail,
+        instance: req.originalUrl.split('?')[0],
+        request_id: req.id,
+        ...(problem.errors && { errors: problem.errors }),
+      }),
+    );
+  };
+}
+
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new RouteNotFound(req.method, req.path.slice(0, 200)));
+};

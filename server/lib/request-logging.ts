@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pinoHttp, type HttpLogger } from 'pino-http';
+import type { Logger } from './logger';
+import { requestIdFrom } from './request-id';
+
+const PROBE_PATHS = new Set(['/livez', '/readyz']);
+
+/**
+ * Access logging and request ids. The id comes from X-Request-Id when safe,
+ * else a new UUID, and is echoed in the response. Headers are not logged at all,
+ * so credentials and cookies cannot leak; the logger also redacts them.
+ */
+export function requestLogging(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    quietReqLogger: true,
+    genReqId(req: IncomingMessage, res: ServerResponse) {
+      const id = requestIdFrom(req.headers['x-request-id']);
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    autoLogging: { ignore: (req: IncomingMessage) => PROBE_PATHS.has(req.url?.split('?')[0] ?? '') },
+    customLogLevel(_req, res, err) {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return 'info';
+    },
+    serializers: {
+      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: req.url,
+        remote: req.remoteAddress,
+      }),
+      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+    },
+  });
+}

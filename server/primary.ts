@@ -1,0 +1,113 @@
+/**
+ * Entry point of `npm start`: the primary. It resolves the connection budget,
+ * prepares the database, forks one worker per share and supervises them. It
+ * never serves HTTP itself.
+ */
+import cluster from 'node:cluster';
+import path from 'node:path';
+import { ConfigError, readConfig, workerEnv, type Config } from '../config';
+import { Supervisor } from './cluster/supervisor';
+import { budgetFields, startupSummary } from './cluster/startup-summary';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres';
+import { createLogger, type Logger } from './lib/logger';
+import { prepareDatabase, type PreparedDatabase } from './lib/prepare-database';
+
+async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  let embedded: EmbeddedPostgres | null = null;
+  let supervisor: Supervisor | null = null;
+  let signals = 0;
+
+  const finish = async (code: number) => {
+    if (supervisor) {
+      const { killed } = await supervisor.stop();
+      if (killed > 0) logger.warn({ killed }, 'workers killed after the stop timeout');
+    }
+    // The database goes last, after every worker has closed its pool.
+    if (embedded) await embedded.stop('fast').catch((err: unknown) => logger.error({ err }, 'embedded stop failed'));
+    logger.info({ code }, 'primary exiting');
+    process.exit(code);
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      supervisor?.killAll();
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down');
+    void finish(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let url: string;
+  let prepared: PreparedDatabase;
+  try {
+    if (config.db.url === null) {
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.embedded.dataDir,
+        port: config.embedded.port,
+        logger,
+      });
+    }
+    url = config.db.url ?? (embedded as EmbeddedPostgres).url;
+    prepared = await prepareDatabase(url, `${config.appName}:primary`, config, logger);
+  } catch (err) {
+    logger.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (signals === 0) await finish(1);
+    return;
+  }
+  if (signals > 0) return;
+
+  cluster.setupPrimary({ exec: path.join(__dirname, 'worker.js') });
+  supervisor = new Supervisor({
+    shares: prepared.plan.shares,
+    envFor: (index, poolSize) => workerEnv(index, poolSize, url),
+    crashPolicy: {
+      maxCrashes: config.cluster.maxCrashes,
+      windowMs: config.cluster.crashWindowMs,
+      backoffBaseMs: config.cluster.backoffBaseMs,
+      backoffMaxMs: config.cluster.backoffMaxMs,
+    },
+    stopTimeoutMs: config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 2_000,
+    logger,
+    onAllReady: () =>
+      logger.info(
+        {
+          postgres: prepared.facts.version,
+          embedded: embedded !== null,
+          budget: budgetFields(prepared.plan),
+          limits: prepared.facts.limits,
+          workers: prepared.plan.shares.length,
+          migrationsApplied: prepared.migrationsApplied,
+          sampleWellsLoaded: prepared.sampleWellsLoaded,
+        },
+        startupSummary(config, prepared, embedded !== null),
+      ),
+    onGiveUp: () => {
+      if (signals === 0) {
+        signals++;
+        void finish(1);
+      }
+    },
+  });
+  supervisor.start();
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel, 'primary');
+  runPrimary(config, logger).catch((err: unknown) => {
+    logger.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
+
+main();

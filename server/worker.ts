@@ -1,0 +1,138 @@
+/**
+ * Entry point of a worker: one HTTP server over one pg pool whose size is this
+ * worker's share of the budget. Forked by our primary (which passes index and
+ * share), or started by pm2 in cluster mode (index from NODE_APP_INSTANCE; the
+ * share is computed here from the same budget math).
+ */
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, readConfig, type Config } from '../config';
+import { buildApp } from './app';
+import { SHUTDOWN_MESSAGE, READY_MESSAGE } from './cluster/supervisor';
+import { createDatabase, type Database } from './lib/db';
+import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
+import { createLogger, type Logger } from './lib/logger';
+import { prepareDatabase } from './lib/prepare-database';
+
+interface Identity {
+  readonly index: number;
+  readonly poolSize: number;
+  readonly url: string;
+}
+
+/** Under pm2 nobody hands us a share, so plan the budget ourselves, exactly as the primary would. */
+const workerIndex = (config: Config) => config.worker.index ?? config.worker.pm2Instance ?? 0;
+
+async function resolveIdentity(config: Config, logger: Logger): Promise<Identity> {
+  const index = workerIndex(config);
+  const url = config.db.url ?? (await embeddedUrlFor(config.embedded.dataDir, config.embedded.port))(EMBEDDED_DB_NAME);
+  if (config.worker.poolSize !== null) return { index, poolSize: config.worker.poolSize, url };
+  const prepared = await prepareDatabase(url, `${config.appName}:w${index}`, config, logger);
+  const poolSize = prepared.plan.shares[index];
+  if (poolSize === undefined) {
+    throw new Error(
+      `instance ${index} is outside WEB_CONCURRENCY=${config.cluster.workers}; set it to pm2's instance count`,
+    );
+  }
+  return { index, poolSize, url };
+}
+
+async function runWorker(config: Config, logger: Logger): Promise<void> {
+  const identity = await resolveIdentity(config, logger);
+
+  let shuttingDown = false;
+  const db: Database = createDatabase({
+    connectionString: identity.url,
+    applicationName: `${config.appName}:w${identity.index}`,
+    max: identity.poolSize,
+    acquireTimeoutMs: config.db.acquireTimeoutMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    idleTimeoutMs: config.db.idleTimeoutMs,
+    maxLifetimeS: config.db.maxLifetimeS,
+    preparedStatements: config.db.preparedStatements,
+    logger,
+  });
+  const app = buildApp({
+    db,
+    logger,
+    lifecycle: { isShuttingDown: () => shuttingDown },
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    readinessTimeoutMs: config.http.readinessTimeoutMs,
+  });
+
+  const server = http.createServer(
+    {
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+    },
+    app,
+  );
+
+  let signals = 0;
+  const shutdown = async (reason: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
+    // Readiness already says 503; keep serving while load balancers notice.
+    await sleep(config.http.shutdownDelayMs);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown timeout: closing remaining connections');
+      server.closeAllConnections();
+    }, config.http.shutdownTimeoutMs);
+    await closed;
+    clearTimeout(deadline);
+    await db.end().catch((err: unknown) => logger.warn({ err }, 'pool did not end cleanly'));
+    logger.info('worker stopped');
+    process.exit(0);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('message', (msg: unknown) => {
+    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
+      void shutdown('primary asked');
+    }
+  });
+
+  server.listen(config.http.port, config.http.host, () => {
+    logger.info({ port: config.http.port, poolSize: identity.poolSize }, 'listening');
+    // Our primary and pm2 (wait_ready) both wait for this exact message.
+    process.send?.(READY_MESSAGE);
+  });
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel, `w${workerIndex(config)}`);
+  // Unknown state after these: log and exit, and let the supervisor start a fresh process.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  runWorker(config, logger).catch((err: unknown) => {
+    logger.fatal({ err }, `worker start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
+
+// Not guarded by require.main: pm2 loads this file through its own wrapper.
+main();

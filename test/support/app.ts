@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import { buildApp } from '../../server/app';
+import { createDatabase, type Database } from '../../server/lib/db';
+import { createLogger } from '../../server/lib/logger';
+
+export interface TestApp {
+  readonly app: Express;
+  readonly db: Database;
+  /** Every log line written so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Flip readiness as a draining worker would. */
+  setShuttingDown(value: boolean): void;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  readonly poolSize?: number;
+  readonly acquireTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly readinessTimeoutMs?: number;
+  readonly bodyLimitBytes?: number;
+}
+
+/** The real app over a real pool, with logs captured in memory instead of printed. */
+export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger('info', 'w0', sink);
+  const db = createDatabase({
+    connectionString: url,
+    applicationName: 'aquifer:test-w0',
+    max: opts.poolSize ?? 4,
+    acquireTimeoutMs: opts.acquireTimeoutMs ?? 2_000,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 5_000,
+    idleTimeoutMs: 1_000,
+    maxLifetimeS: 0,
+    preparedStatements: true,
+    logger,
+  });
+  let shuttingDown = false;
+  const app = buildApp({
+    db,
+    logger,
+    lifecycle: { isShuttingDown: () => shuttingDown },
+    bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
+    readinessTimeoutMs: opts.readinessTimeoutMs ?? 500,
+  });
+  return {
+    app,
+    db,
+    logs,
+    setShuttingDown: (value) => {
+      shuttingDown = value;
+    },
+    close: () => db.end(),
+  };
+}
