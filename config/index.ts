@@ -85,7 +85,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         const key = d.path.join('.');
         if (!key) return d.message;
         const raw = present[key];
-        return `${key}=${JSON.stringify(raw)} is invalid: ${d.message.replace(`"${key}" `, '')}`;
+        // A database URL may carry a password; never echo it.
+        const shown = key === 'DATABASE_URL' ? raw?.replace(/:[^:@/]*@/, ':***@') : raw;
+        return `${key}=${JSON.stringify(shown)} is invalid: ${d.message.replace(`"${key}" `, '')}`;
       }),
     );
   }

@@ -39,7 +39,11 @@ export const envSchema = Joi.object({
   DB_CONNECTION_BUDGET: Joi.alternatives()
     .try(Joi.string().valid('auto'), Joi.number().integer().min(1))
     .default('auto')
-    .messages({ 'alternatives.match': 'must be "auto" or an integer ≥ 1' }),
+    .messages({
+      'alternatives.match': 'must be "auto" or an integer ≥ 1',
+      'alternatives.types': 'must be "auto" or an integer ≥ 1',
+      'alternatives.any': 'must be "auto" or an integer ≥ 1',
+    }),
   DB_RESERVED_CONNECTIONS: count(5, 0),
   APP_REPLICAS: count(1),
   DB_ACQUIRE_TIMEOUT_MS: ms(3_000, 1),

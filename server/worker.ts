@@ -21,11 +21,24 @@ interface Identity {
 }
 
 /** Under pm2 nobody hands us a share, so plan the budget ourselves, exactly as the primary would. */
+/** Under pm2 the embedded database is a sibling app that may still be initialising. */
+async function waitForEmbeddedUrl(config: Config): Promise<string> {
+  const deadline = Date.now() + config.db.startupWaitMs;
+  for (;;) {
+    try {
+      return (await embeddedUrlFor(config.embedded.dataDir, config.embedded.port))(EMBEDDED_DB_NAME);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 const workerIndex = (config: Config) => config.worker.index ?? config.worker.pm2Instance ?? 0;
 
 async function resolveIdentity(config: Config, logger: Logger): Promise<Identity> {
   const index = workerIndex(config);
-  const url = config.db.url ?? (await embeddedUrlFor(config.embedded.dataDir, config.embedded.port))(EMBEDDED_DB_NAME);
+  const url = config.db.url ?? (await waitForEmbeddedUrl(config));
   if (config.worker.poolSize !== null) return { index, poolSize: config.worker.poolSize, url };
   const prepared = await prepareDatabase(url, `${config.appName}:w${index}`, config, logger);
   const poolSize = prepared.plan.shares[index];
@@ -103,6 +116,10 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     }
   });
 
+  server.on('error', (err) => {
+    logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
+    process.exit(1);
+  });
   server.listen(config.http.port, config.http.host, () => {
     logger.info({ port: config.http.port, poolSize: identity.poolSize }, 'listening');
     // Our primary and pm2 (wait_ready) both wait for this exact message.

@@ -80,14 +80,15 @@ export function translateError(err: unknown, acquireTimeoutMs: number): unknown 
       err,
     );
   }
-  if (!(err instanceof Error)) return err;
-  if (err.message === 'timeout exceeded when trying to connect') {
+  // Duck-typed, not `instanceof Error`: socket errors may come from another realm (jest's vm, for one).
+  if (typeof err !== 'object' || err === null) return err;
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  if (message === 'timeout exceeded when trying to connect') {
     return new PoolTimeoutError(acquireTimeoutMs);
   }
-  const code = (err as { code?: unknown }).code;
   if (
     (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) ||
-    /^Connection terminated|not queryable|Query read timeout/.test(err.message)
+    (typeof message === 'string' && /^Connection terminated|not queryable|Query read timeout/.test(message))
   ) {
     return new DatabaseUnavailableError(err);
   }

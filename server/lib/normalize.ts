@@ -35,7 +35,10 @@ export function toFiniteNumber(value: unknown): number | null | undefined {
   if (typeof value !== 'string') return undefined;
   const s = value.trim();
   if (NON_FINITE.test(s)) return null;
-  return NUMERIC.test(s) ? Number(s) : undefined;
+  if (!NUMERIC.test(s)) return undefined;
+  const n = Number(s);
+  // "1e999" is numeric text but overflows to Infinity.
+  return Number.isFinite(n) ? n : null;
 }
 
 /** "2024-02-29" stays; anything else that is not a real calendar date is returned undefined. */
@@ -44,16 +47,20 @@ export function toIsoDate(value: string): string | undefined {
   const m = ISO_DATE.exec(s);
   if (!m) return undefined;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  const real = date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-  return real ? s : undefined;
+  // The Gregorian calendar repeats every 400 years; shifting keeps Date.UTC away from its 0–99 → 1900s quirk.
+  const daysInMonth = new Date(Date.UTC(2000 + (y % 400), mo, 0)).getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth ? s : undefined;
 }
 
 /** A zoned timestamp as UTC ISO 8601; undefined for an unzoned or impossible one. */
 export function toIsoTimestamp(value: string): string | undefined {
   const s = value.trim();
-  if (!ZONED_TIMESTAMP.test(s)) return undefined;
-  const ms = Date.parse(s.replace(' ', 'T'));
+  if (!ZONED_TIMESTAMP.test(s) || toIsoDate(s.slice(0, 10)) === undefined) return undefined;
+  // Date.parse wants ±hh:mm; accept ±hh and ±hhmm too.
+  const canonical = s
+    .replace(' ', 'T')
+    .replace(/([+-]\d{2}):?(\d{2})?$/, (_, h: string, mm?: string) => `${h}:${mm ?? '00'}`);
+  const ms = Date.parse(canonical);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 

@@ -53,7 +53,8 @@ const databaseUnavailable = (): Problem => ({
 /** SQLSTATE → HTTP (design.md §4). The final return is the default for every code not listed. */
 export function fromSqlState(err: DatabaseQueryError, hints: ConstraintHints = {}): Problem {
   const code = err.sqlState;
-  const hint = err.internal.constraint ? hints[err.internal.constraint] : undefined;
+  const constraint = err.internal.constraint;
+  const hint = constraint !== undefined && Object.hasOwn(hints, constraint) ? hints[constraint] : undefined;
   const fieldErrors = hint ? { errors: [hint] } : {};
 
   if (code === '23505' || code === '23P01') {

@@ -1,0 +1,40 @@
+/**
+ * pm2: `npm run build && npx pm2 start ecosystem.config.js`.
+ *
+ * In cluster mode pm2 is the primary. Each instance runs dist/server/worker.js,
+ * which plans the same budget as our own primary would and takes the share for
+ * its NODE_APP_INSTANCE, so the budget holds here too. WEB_CONCURRENCY must
+ * equal the instance count; both come from the one validated configuration.
+ */
+const { loadConfig } = require('./dist/config');
+
+const config = loadConfig(process.env);
+const workers = config.cluster.workers;
+
+const apiApp = {
+  name: 'aquifer',
+  script: 'dist/server/worker.js',
+  exec_mode: 'cluster',
+  instances: workers,
+  env: { WEB_CONCURRENCY: String(workers) },
+  // The worker calls process.send('ready') once it listens.
+  wait_ready: true,
+  listen_timeout: config.db.startupWaitMs + 10000,
+  // Above the worker's own drain (delay + timeout), so pm2 never SIGKILLs a draining worker.
+  kill_timeout: config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 2000,
+  max_restarts: config.cluster.maxCrashes,
+  exp_backoff_restart_delay: config.cluster.backoffBaseMs,
+};
+
+// Without DATABASE_URL, run the embedded PostgreSQL as its own app, as `npm start` does.
+const databaseApp = {
+  name: 'aquifer-db',
+  script: 'dist/server/embedded-db.js',
+  exec_mode: 'fork',
+  instances: 1,
+  wait_ready: true,
+  listen_timeout: 120000,
+  kill_timeout: 30000,
+};
+
+module.exports = { apps: config.db.url === null ? [databaseApp, apiApp] : [apiApp] };

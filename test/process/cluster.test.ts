@@ -1,0 +1,147 @@
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSampleWellsOnce } from '../../server/wells/sample';
+import { sampleActivity } from '../support/activity';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startLoad } from '../support/load';
+import { freePort } from '../support/ports';
+import { ensureStopped, spawnServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
+
+jest.setTimeout(120_000);
+
+const BUDGET = 10;
+const WORKERS = 3;
+
+let database: TestDatabase;
+let server: SpawnedServer | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase('cluster');
+  await database.query((db) => loadSampleWellsOnce(db, 400));
+});
+afterEach(async () => {
+  await ensureStopped(server);
+  server = undefined;
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+const isReady = (index: number) => (l: LogLine) => l.msg === 'worker ready' && l.worker === index;
+
+async function startCluster(port: number, extraEnv: Record<string, string> = {}): Promise<SpawnedServer> {
+  const s = spawnServer({
+    DATABASE_URL: database.url,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WEB_CONCURRENCY: String(WORKERS),
+    DB_CONNECTION_BUDGET: String(BUDGET),
+    DB_SAMPLE_DATA: 'false',
+    DB_IDLE_TIMEOUT_MS: '30000',
+    ...extraEnv,
+  });
+  await s.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 30_000);
+  return s;
+}
+
+// Lists of 500 wells keep each connection busy long enough for every pool to fill.
+const listPath = () => '/api/v1/wells?limit=500';
+
+describe('the clustered server under load', () => {
+  it('never holds more connections than the budget, and splits it 4/3/3', async () => {
+    const port = await freePort();
+    server = await startCluster(port);
+    const summary = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 1);
+    expect(summary.budget).toMatchObject({ source: 'explicit', perHost: BUDGET, shares: [4, 3, 3] });
+
+    const sampler = sampleActivity(database.url, database.name, 'aquifer:%');
+    // 48 closed loops keep far more than 10 requests in flight throughout.
+    const load = startLoad({ port, nextPath: listPath, concurrency: 48, durationMs: 20_000, maxRequests: 1_500 });
+    const result = await load.done;
+    const samples = await sampler.stop();
+
+    expect(result.statuses[200]).toBeGreaterThanOrEqual(100);
+    expect(result.statuses[200]).toBe(result.total);
+    expect(result.errors).toEqual({});
+    expect(samples.length).toBeGreaterThan(20);
+    const maxTotal = Math.max(...samples.map((s) => s.total));
+    expect(maxTotal).toBeLessThanOrEqual(BUDGET);
+    const peak = (app: string) => Math.max(...samples.map((s) => s.byApp[app] ?? 0));
+    expect([peak('aquifer:w0'), peak('aquifer:w1'), peak('aquifer:w2')]).toEqual([4, 3, 3]);
+    // The primary's start-up connection was closed before the workers opened theirs.
+    expect(samples.every((s) => (s.byApp['aquifer:primary'] ?? 0) === 0)).toBe(true);
+  });
+
+  it('replaces a SIGKILLed worker with the same index and share within a few seconds', async () => {
+    const port = await freePort();
+    server = await startCluster(port);
+    const before = await server.waitForLog(isReady(1), 1);
+    const sampler = sampleActivity(database.url, database.name, 'aquifer:%');
+    const load = startLoad({ port, nextPath: listPath, concurrency: 24, durationMs: 8_000, maxRequests: 20_000 });
+    await sleep(1_000);
+
+    const killedAt = Date.now();
+    process.kill(before.workerPid as number, 'SIGKILL');
+    const after = await server.waitForLog((l) => isReady(1)(l) && l.workerPid !== before.workerPid, 10_000);
+    const replacedInMs = Date.now() - killedAt;
+
+    const result = await load.done;
+    const samples = await sampler.stop();
+    expect(after.poolSize).toBe(before.poolSize);
+    // Boot is ~1.5 s on an idle 2-core machine; leave room for a loaded CI box.
+    expect(replacedInMs).toBeLessThan(8_000);
+    expect(server.logs.some((l) => l.msg === 'worker died; restarting it' && l.worker === 1)).toBe(true);
+    expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(BUDGET);
+    // Only requests in flight on the killed worker may fail.
+    const failed = result.total - (result.statuses[200] ?? 0);
+    expect(failed).toBeLessThanOrEqual(24);
+    expect(result.statuses[200]).toBeGreaterThanOrEqual(50);
+  });
+
+  it('drains on SIGTERM: no accepted request fails and the process exits 0', async () => {
+    const port = await freePort();
+    server = await startCluster(port, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const load = startLoad({ port, nextPath: listPath, concurrency: 32, durationMs: 15_000, maxRequests: 50_000 });
+    await sleep(1_500);
+    server.child.kill('SIGTERM');
+    const exit = await server.waitForExit(20_000);
+    const result = await load.stop();
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(result.statuses[200]).toBeGreaterThanOrEqual(20);
+    // Refused connections were never accepted; anything else (5xx, resets, timeouts) is a failure.
+    const { ECONNREFUSED: _refused, ...failures } = result.errors;
+    expect(failures).toEqual({});
+    expect(Object.keys(result.statuses)).toEqual(['200']);
+    expect(server.logs.filter((l) => l.msg === 'worker stopped')).toHaveLength(WORKERS);
+  });
+});
+
+describe('a worker that cannot start', () => {
+  it('is restarted with growing backoff, then the primary gives up and exits 1', async () => {
+    // Something else already holds the port, so every worker fails to listen.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      server = spawnServer({
+        DATABASE_URL: database.url,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        WEB_CONCURRENCY: '1',
+        DB_CONNECTION_BUDGET: '2',
+        DB_SAMPLE_DATA: 'false',
+        WORKER_MAX_CRASHES: '4',
+        WORKER_BACKOFF_BASE_MS: '100',
+      });
+      const exit = await server.waitForExit(30_000);
+      expect(exit.code).toBe(1);
+      const delays = server.logs.filter((l) => l.msg === 'worker died; restarting it').map((l) => l.restartInMs);
+      expect(delays).toEqual([100, 200, 400]);
+      const fatal = server.logs.find((l) => l.level === 60 && l.role === 'primary');
+      expect(fatal?.msg).toMatch(/crashed 4 times within \d+ ms; giving up/);
+    } finally {
+      blocker.close();
+    }
+  });
+});

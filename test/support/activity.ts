@@ -1,0 +1,42 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withSingleConnection } from '../../server/lib/db';
+
+export interface ActivitySample {
+  readonly at: number;
+  /** Backends per application_name, for the names matching the pattern. */
+  readonly byApp: Readonly<Record<string, number>>;
+  readonly total: number;
+}
+
+export interface ActivitySampler {
+  /** Ends sampling and returns every sample taken. */
+  stop(): Promise<ActivitySample[]>;
+}
+
+/**
+ * Samples pg_stat_activity for one database every `intervalMs` on its own
+ * connection, counting backends whose application_name matches `pattern` (LIKE).
+ */
+export function sampleActivity(url: string, database: string, pattern: string, intervalMs = 50): ActivitySampler {
+  const samples: ActivitySample[] = [];
+  let running = true;
+  const done = withSingleConnection(url, 'sampler', 10_000, async (db) => {
+    while (running) {
+      const rows = await db.many<{ application_name: string; n: number }>({
+        text: `SELECT application_name, count(*)::int AS n FROM pg_stat_activity
+               WHERE datname = $1 AND application_name LIKE $2 GROUP BY application_name`,
+        values: [database, pattern],
+      });
+      const byApp = Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
+      samples.push({ at: Date.now(), byApp, total: rows.reduce((sum, r) => sum + r.n, 0) });
+      await sleep(intervalMs);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return samples;
+    },
+  };
+}
