@@ -5,6 +5,7 @@
  * share is computed here from the same budget math).
  */
 import http from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, readConfig, type Config } from '../config';
 import { buildApp } from './app';
@@ -13,6 +14,9 @@ import { createDatabase, type Database } from './lib/db';
 import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
 import { prepareDatabase } from './lib/prepare-database';
+
+/** How long a draining worker waits for requests on connections it already accepted. */
+const HANDOFF_GRACE_MS = 1_000;
 
 interface Identity {
   readonly index: number;
@@ -89,11 +93,16 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
     // Readiness already says 503; keep serving while load balancers notice.
     await sleep(config.http.shutdownDelayMs);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting, but not through http.Server#close: it also drops idle sockets at once, and a
+    // connection accepted a moment ago has not sent its request yet, so it counts as idle.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
     const deadline = setTimeout(() => {
       logger.warn('shutdown timeout: closing remaining connections');
       server.closeAllConnections();
     }, config.http.shutdownTimeoutMs);
+    // Requests arriving in the grace period are served with Connection: close; then idle sockets go.
+    await sleep(Math.min(HANDOFF_GRACE_MS, config.http.shutdownTimeoutMs));
+    server.closeIdleConnections();
     await closed;
     clearTimeout(deadline);
     await db.end().catch((err: unknown) => logger.warn({ err }, 'pool did not end cleanly'));

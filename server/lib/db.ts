@@ -156,22 +156,47 @@ export function createDatabase(opts: PoolOptions): Database {
     opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'idle database connection lost');
   });
 
-  const db = bindDb(pool, opts);
-
-  async function transactionOnce<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  /**
+   * Checks a client out for `fn` and always returns it. It goes back to the pool
+   * unless the connection itself failed (it emitted an error, a query failed at
+   * the connection level, or `fn` called `discard`). An ordinary SQL error or an
+   * application error leaves the session usable, so it is kept: pool.query would
+   * destroy it and pay for a new connection on every failed statement.
+   */
+  async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
     } catch (err) {
       throw translateError(err, opts.acquireTimeoutMs);
     }
+    let broken: Error | undefined;
     // A checked-out client reports a dying connection to itself, not to the pool.
     const onClientError = (err: Error) => {
-      opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'database connection lost mid-transaction');
+      broken = err;
+      opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'database connection lost while in use');
     };
     client.on('error', onClientError);
-    let broken: Error | undefined;
     try {
+      return await fn(client, (why) => {
+        broken = why;
+      });
+    } catch (err) {
+      // Only a failed connection is discarded; pg-pool also drops any client it finds unqueryable.
+      if (translateError(err, opts.acquireTimeoutMs) instanceof DatabaseUnavailableError) {
+        broken ??= err instanceof Error ? err : new Error('connection failed');
+      }
+      throw err;
+    } finally {
+      client.off('error', onClientError);
+      client.release(broken);
+    }
+  }
+
+  const db = bindDb({ query: (config) => withClient((client) => client.query(config)) }, opts);
+
+  const transactionOnce = <T>(fn: (tx: Db) => Promise<T>): Promise<T> =>
+    withClient(async (client, discard) => {
       const tx = bindDb(client, opts);
       await tx.exec({ text: 'BEGIN' });
       try {
@@ -180,16 +205,12 @@ export function createDatabase(opts: PoolOptions): Database {
         return result;
       } catch (err) {
         await tx.exec({ text: 'ROLLBACK' }).catch((rollbackErr: unknown) => {
-          // The connection is unusable; destroy it instead of returning it to the pool.
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed');
+          // The session may still be inside the transaction: never hand it to someone else.
+          discard(rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed'));
         });
         throw err;
       }
-    } finally {
-      client.off('error', onClientError);
-      client.release(broken);
-    }
-  }
+    });
 
   return {
     ...db,

@@ -13,13 +13,15 @@ const OPTIONS: Joi.ValidationOptions = {
 /** Validates one part of a request; throws ValidationFailed (400) listing every bad field. */
 export function validate<T>(schema: Joi.Schema<T>, value: unknown, part: RequestPart): T {
   const result = schema.validate(value ?? {}, OPTIONS);
-  if (result.error) {
-    throw new ValidationFailed(
-      result.error.details.map((d) => ({
-        path: [part, ...d.path].join('.'),
-        message: d.message,
-      })),
-    );
-  }
-  return result.value;
+  // joi silently drops an own "__proto__" key (JSON.parse makes one) instead of calling it unknown.
+  const protoKey =
+    typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')
+      ? [{ path: `${part}.__proto__`, message: '__proto__ is not allowed' }]
+      : [];
+  const fieldErrors = (result.error?.details ?? []).map((d) => ({
+    path: [part, ...d.path].join('.'),
+    message: d.message,
+  }));
+  if (fieldErrors.length > 0 || protoKey.length > 0) throw new ValidationFailed([...protoKey, ...fieldErrors]);
+  return result.value as T;
 }

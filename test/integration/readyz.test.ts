@@ -52,7 +52,9 @@ describe('GET /readyz against the shared test database', () => {
 describe('GET /readyz when the database cannot be reached', () => {
   it('is 503 when nothing listens on the database port', async () => {
     const port = await freePort();
-    const t = buildTestApp(`postgresql://nobody:x@127.0.0.1:${port}/none`, { readinessTimeoutMs: READINESS_TIMEOUT_MS });
+    const t = buildTestApp(`postgresql://nobody:x@127.0.0.1:${port}/none`, {
+      readinessTimeoutMs: READINESS_TIMEOUT_MS,
+    });
     try {
       expectUnavailable(await request(t.app).get('/readyz'), 'database-unavailable');
     } finally {

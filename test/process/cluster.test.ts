@@ -5,12 +5,15 @@ import { sampleActivity } from '../support/activity';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
 import { freePort } from '../support/ports';
+import { reportFigures } from '../support/report';
 import { ensureStopped, spawnServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
 const BUDGET = 10;
 const WORKERS = 3;
+// Long enough for the stand-in balancer to notice readiness failing even on a busy CI machine.
+const DRAIN_DELAY_MS = 5_000;
 
 let database: TestDatabase;
 let server: SpawnedServer | undefined;
@@ -60,13 +63,22 @@ describe('the clustered server under load', () => {
     const result = await load.done;
     const samples = await sampler.stop();
 
+    const peak = (app: string) => Math.max(...samples.map((s) => s.byApp[app] ?? 0));
+    reportFigures('budget under load', {
+      requests: result.total,
+      statuses: result.statuses,
+      requestsPerS: Math.round((result.total * 1000) / (result.endedAt - result.startedAt)),
+      samples: samples.length,
+      maxConnections: Math.max(...samples.map((s) => s.total)),
+      peaks: [peak('aquifer:w0'), peak('aquifer:w1'), peak('aquifer:w2')],
+    });
     expect(result.statuses[200]).toBeGreaterThanOrEqual(100);
-    expect(result.statuses[200]).toBe(result.total);
+    // Overload may shed with 503 after the acquire timeout; nothing else is acceptable.
+    expect(Object.keys(result.statuses).filter((s) => s !== '200' && s !== '503')).toEqual([]);
     expect(result.errors).toEqual({});
     expect(samples.length).toBeGreaterThan(20);
     const maxTotal = Math.max(...samples.map((s) => s.total));
     expect(maxTotal).toBeLessThanOrEqual(BUDGET);
-    const peak = (app: string) => Math.max(...samples.map((s) => s.byApp[app] ?? 0));
     expect([peak('aquifer:w0'), peak('aquifer:w1'), peak('aquifer:w2')]).toEqual([4, 3, 3]);
     // The primary's start-up connection was closed before the workers opened theirs.
     expect(samples.every((s) => (s.byApp['aquifer:primary'] ?? 0) === 0)).toBe(true);
@@ -87,6 +99,13 @@ describe('the clustered server under load', () => {
 
     const result = await load.done;
     const samples = await sampler.stop();
+    reportFigures('worker SIGKILL', {
+      replacedInMs,
+      requests: result.total,
+      ok: result.statuses[200] ?? 0,
+      failed: result.total - (result.statuses[200] ?? 0),
+      maxConnections: Math.max(...samples.map((s) => s.total)),
+    });
     expect(after.poolSize).toBe(before.poolSize);
     // Boot is ~1.5 s on an idle 2-core machine; leave room for a loaded CI box.
     expect(replacedInMs).toBeLessThan(8_000);
@@ -98,22 +117,62 @@ describe('the clustered server under load', () => {
     expect(result.statuses[200]).toBeGreaterThanOrEqual(50);
   });
 
-  it('drains on SIGTERM: no accepted request fails and the process exits 0', async () => {
+  it('drains on SIGTERM behind a load balancer: no request fails and the process exits 0', async () => {
     const port = await freePort();
-    server = await startCluster(port, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    server = await startCluster(port, { SHUTDOWN_DELAY_MS: String(DRAIN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: '10000' });
+    const load = startLoad({ port, nextPath: listPath, concurrency: 16, durationMs: 25_000, maxRequests: 50_000 });
+    // Stands in for a load balancer: it polls readiness and stops sending new requests once it fails,
+    // which is what SHUTDOWN_DELAY_MS gives it time to do.
+    const balancer = (async () => {
+      for (const until = Date.now() + 15_000; Date.now() < until; await sleep(100)) {
+        const probe = await startLoad({
+          port,
+          nextPath: () => '/readyz',
+          concurrency: 1,
+          durationMs: 1_000,
+          maxRequests: 1,
+        }).done;
+        if (probe.statuses[200] !== 1) return Date.now();
+      }
+      return Date.now();
+    })();
+    await sleep(1_500);
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    const removedAt = await balancer;
+    const result = await load.stop();
+    const exit = await server.waitForExit(20_000);
+    reportFigures('SIGTERM under load', {
+      readinessFailedAfterMs: removedAt - signalledAt,
+      exitedAfterMs: Date.now() - signalledAt,
+      ok: result.statuses[200] ?? 0,
+      errors: result.errors,
+    });
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(removedAt - signalledAt).toBeLessThan(DRAIN_DELAY_MS);
+    expect(result.statuses[200]).toBeGreaterThanOrEqual(20);
+    expect(Object.keys(result.statuses)).toEqual(['200']);
+    expect(result.errors).toEqual({});
+    expect(server.logs.filter((l) => l.msg === 'worker stopped')).toHaveLength(WORKERS);
+  });
+
+  it('answers every request it reads during a drain with no load balancer in front', async () => {
+    const port = await freePort();
+    server = await startCluster(port);
     const load = startLoad({ port, nextPath: listPath, concurrency: 32, durationMs: 15_000, maxRequests: 50_000 });
     await sleep(1_500);
     server.child.kill('SIGTERM');
     const exit = await server.waitForExit(20_000);
     const result = await load.stop();
+    reportFigures('SIGTERM under load, no balancer', { ok: result.statuses[200] ?? 0, errors: result.errors });
 
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(result.statuses[200]).toBeGreaterThanOrEqual(20);
-    // Refused connections were never accepted; anything else (5xx, resets, timeouts) is a failure.
-    const { ECONNREFUSED: _refused, ...failures } = result.errors;
-    expect(failures).toEqual({});
+    // Connections still queued in the listen backlog when the socket closes are reset by the kernel
+    // (ECONNRESET) or refused; no request that reached a worker may get anything but a 200.
     expect(Object.keys(result.statuses)).toEqual(['200']);
-    expect(server.logs.filter((l) => l.msg === 'worker stopped')).toHaveLength(WORKERS);
+    const { ECONNREFUSED: _refused, ECONNRESET: _reset, ...other } = result.errors;
+    expect(other).toEqual({});
   });
 });
 
