@@ -7,6 +7,7 @@ import Joi from 'joi';
  */
 const ms = (def: number, min = 0) => Joi.number().integer().min(min).default(def);
 const count = (def: number, min = 1) => Joi.number().integer().min(min).default(def);
+const port = () => Joi.number().port().messages({ 'number.port': 'must be a TCP port from 0 to 65535' });
 const flag = () => Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
 
 export const envSchema = Joi.object({
@@ -18,7 +19,7 @@ export const envSchema = Joi.object({
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
 
   HOST: Joi.string().default('0.0.0.0'),
-  PORT: Joi.number().port().default(3000),
+  PORT: port().default(3000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: ms(65_000, 1),
   HTTP_HEADERS_TIMEOUT_MS: ms(66_000, 1),
   HTTP_REQUEST_TIMEOUT_MS: ms(120_000, 1),
@@ -56,7 +57,7 @@ export const envSchema = Joi.object({
   // No default here on purpose: unset means "load it when the database is embedded".
   DB_SAMPLE_DATA: flag(),
 
-  EMBEDDED_PG_PORT: Joi.number().port().default(54329),
+  EMBEDDED_PG_PORT: port().default(54329),
   EMBEDDED_PG_DATA_DIR: Joi.string().default('.data/pg'),
 
   // Set by our primary for each worker it forks; never by operators.

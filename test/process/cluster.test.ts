@@ -107,8 +107,8 @@ describe('the clustered server under load', () => {
       maxConnections: Math.max(...samples.map((s) => s.total)),
     });
     expect(after.poolSize).toBe(before.poolSize);
-    // Boot is ~1.5 s on an idle 2-core machine; leave room for a loaded CI box.
-    expect(replacedInMs).toBeLessThan(8_000);
+    // Boot is ~1.5 s on an idle 2-core machine and up to ~7 s seen on a loaded one.
+    expect(replacedInMs).toBeLessThan(10_000);
     expect(server.logs.some((l) => l.msg === 'worker died; restarting it' && l.worker === 1)).toBe(true);
     expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(BUDGET);
     // Only requests in flight on the killed worker may fail.
