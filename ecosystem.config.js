@@ -3,12 +3,13 @@
  *
  * In cluster mode pm2 is the primary. Each instance runs dist/server/worker.js,
  * which plans the same budget as our own primary would and takes the share for
- * its NODE_APP_INSTANCE, so the budget holds here too. WEB_CONCURRENCY must
- * equal the instance count; both come from the one validated configuration.
+ * its NODE_APP_INSTANCE, so the budget holds here too. Each instance keeps one
+ * share spare for the overlap of `pm2 reload`. WEB_CONCURRENCY must equal the
+ * instance count; both come from the one validated configuration.
  */
-const { loadConfig } = require('./dist/config');
+const { pm2Settings } = require('./dist/config');
 
-const config = loadConfig(process.env);
+const { config, killTimeoutMs } = pm2Settings();
 const workers = config.cluster.workers;
 
 const apiApp = {
@@ -20,8 +21,8 @@ const apiApp = {
   // The worker calls process.send('ready') once it listens.
   wait_ready: true,
   listen_timeout: config.db.startupWaitMs + 10000,
-  // Above the worker's own drain (delay + timeout), so pm2 never SIGKILLs a draining worker.
-  kill_timeout: config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 2000,
+  // Above the worker's whole drain, so pm2 never SIGKILLs a draining worker.
+  kill_timeout: killTimeoutMs,
   max_restarts: config.cluster.maxCrashes,
   exp_backoff_restart_delay: config.cluster.backoffBaseMs,
 };

@@ -86,7 +86,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         if (!key) return d.message;
         const raw = present[key];
         // A database URL may carry a password; never echo it.
-        const shown = key === 'DATABASE_URL' ? raw?.replace(/:[^:@/]*@/, ':***@') : raw;
+        const shown = key === 'DATABASE_URL' && raw !== undefined ? withoutPassword(raw) : raw;
         return `${key}=${JSON.stringify(shown)} is invalid: ${d.message.replace(`"${key}" `, '')}`;
       }),
     );
@@ -144,12 +144,45 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   });
 }
 
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    // Unparseable: show nothing after the scheme rather than risk a secret.
+    return `${url.split(':')[0]}://…`;
+  }
+}
+
 let cached: Config | undefined;
 
 /** The process's configuration, read from process.env on first use. The only reader of process.env. */
 export function readConfig(): Config {
   cached ??= loadConfig(process.env);
   return cached;
+}
+
+/** How long a worker may take to stop once asked, before a supervisor (ours or pm2) kills it. */
+export function workerStopTimeoutMs(config: Config): number {
+  // The worker's own drain, its 1 s hand-off grace, up to 2 s for its pool to end, and slack.
+  return config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 5_000;
+}
+
+/** pm2 app settings derived from the one validated configuration (used by ecosystem.config.js). */
+export function pm2Settings(): { config: Config; killTimeoutMs: number } {
+  const config = readConfigOrExit();
+  return { config, killTimeoutMs: workerStopTimeoutMs(config) };
+}
+
+/** For entry points: the configuration, or the validation message on stderr and exit 1. */
+export function readConfigOrExit(): Config {
+  try {
+    return readConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
 }
 
 /** Environment for a forked worker: the parent's, plus what the primary decided for it. */

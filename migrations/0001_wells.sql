@@ -1,6 +1,7 @@
 -- Wells: the monitoring sites every other resource hangs off.
 CREATE TABLE wells (
-  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- Capped at 2^53 − 1 so ids stay exact as JSON numbers.
+  id            bigint GENERATED ALWAYS AS IDENTITY (MAXVALUE 9007199254740991) PRIMARY KEY,
   site_code     text NOT NULL,
   name          text NOT NULL,
   status        text NOT NULL DEFAULT 'unknown',

@@ -2,14 +2,14 @@
  * `npm run migrate`: applies pending migrations and exits, for deployments that
  * run migrations as their own step (with DB_MIGRATE=false on the servers).
  */
-import { ConfigError, readConfig } from '../config';
+import { readConfigOrExit } from '../config';
 import { withSingleConnection } from '../server/lib/db';
 import { startEmbeddedPostgres } from '../server/lib/embedded-postgres';
 import { createLogger } from '../server/lib/logger';
 import { migrate } from '../server/lib/migrate';
 
 async function main(): Promise<number> {
-  const config = readConfig();
+  const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, 'migrate');
   const embedded =
     config.db.url === null
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : `migration failed: ${String(err)}`}\n`);
+    process.stderr.write(`migration failed: ${String(err)}\n`);
     process.exit(1);
   },
 );

@@ -4,20 +4,14 @@
  * connect to it. Under our own primary this file is not used.
  */
 import { setInterval } from 'node:timers';
-import { ConfigError, readConfig } from '../config';
+import { readConfigOrExit } from '../config';
 import { startEmbeddedPostgres } from './lib/embedded-postgres';
 import { createLogger } from './lib/logger';
 
 const HEALTH_CHECK_INTERVAL_MS = 5_000;
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
+  const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, 'embedded-db');
   const pg = await startEmbeddedPostgres({
     dataDir: config.embedded.dataDir,

@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import path from 'node:path';
-import { ConfigError, readConfig, workerEnv, type Config } from '../config';
+import { readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
 import { Supervisor } from './cluster/supervisor';
 import { budgetFields, startupSummary } from './cluster/startup-summary';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres';
@@ -16,6 +16,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   let embedded: EmbeddedPostgres | null = null;
   let supervisor: Supervisor | null = null;
   let signals = 0;
+  let starting = true;
 
   const finish = async (code: number) => {
     if (supervisor) {
@@ -34,6 +35,11 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
       logger.warn({ signal }, 'second signal: forcing exit');
       supervisor?.killAll();
       process.exit(1);
+    }
+    if (starting) {
+      // Stopping now would strand a half-started embedded PostgreSQL; stop once start-up settles.
+      logger.info({ signal }, 'shutting down once start-up finishes');
+      return;
     }
     logger.info({ signal }, 'shutting down');
     void finish(0);
@@ -54,11 +60,16 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     url = config.db.url ?? (embedded as EmbeddedPostgres).url;
     prepared = await prepareDatabase(url, `${config.appName}:primary`, config, logger);
   } catch (err) {
+    starting = false;
     logger.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
-    if (signals === 0) await finish(1);
+    await finish(1);
     return;
   }
-  if (signals > 0) return;
+  starting = false;
+  if (signals > 0) {
+    await finish(0);
+    return;
+  }
 
   cluster.setupPrimary({ exec: path.join(__dirname, 'worker.js') });
   supervisor = new Supervisor({
@@ -70,7 +81,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
       backoffBaseMs: config.cluster.backoffBaseMs,
       backoffMaxMs: config.cluster.backoffMaxMs,
     },
-    stopTimeoutMs: config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 2_000,
+    stopTimeoutMs: workerStopTimeoutMs(config),
     logger,
     onAllReady: () =>
       logger.info(
@@ -96,13 +107,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 }
 
 function main(): void {
-  let config: Config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
+  const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, 'primary');
   runPrimary(config, logger).catch((err: unknown) => {
     logger.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);

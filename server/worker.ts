@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, readConfig, type Config } from '../config';
+import { readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
 import { SHUTDOWN_MESSAGE, READY_MESSAGE } from './cluster/supervisor';
 import { createDatabase, type Database } from './lib/db';
@@ -17,6 +17,10 @@ import { prepareDatabase } from './lib/prepare-database';
 
 /** How long a draining worker waits for requests on connections it already accepted. */
 const HANDOFF_GRACE_MS = 1_000;
+/** While draining, how often sockets that have fallen idle are closed. */
+const IDLE_SWEEP_MS = 100;
+/** How long to wait for the pool to end before exiting regardless. */
+const POOL_END_TIMEOUT_MS = 2_000;
 
 interface Identity {
   readonly index: number;
@@ -24,7 +28,6 @@ interface Identity {
   readonly url: string;
 }
 
-/** Under pm2 nobody hands us a share, so plan the budget ourselves, exactly as the primary would. */
 /** Under pm2 the embedded database is a sibling app that may still be initialising. */
 async function waitForEmbeddedUrl(config: Config): Promise<string> {
   const deadline = Date.now() + config.db.startupWaitMs;
@@ -40,12 +43,24 @@ async function waitForEmbeddedUrl(config: Config): Promise<string> {
 
 const workerIndex = (config: Config) => config.worker.index ?? config.worker.pm2Instance ?? 0;
 
+/**
+ * Under pm2 nobody hands us a share, so plan the budget ourselves with the same
+ * math as the primary, over one worker more than we run: `pm2 reload` starts
+ * each replacement before its predecessor stops, and the spare share pays for
+ * that overlap, so the budget holds even mid-reload.
+ */
 async function resolveIdentity(config: Config, logger: Logger): Promise<Identity> {
   const index = workerIndex(config);
   const url = config.db.url ?? (await waitForEmbeddedUrl(config));
   if (config.worker.poolSize !== null) return { index, poolSize: config.worker.poolSize, url };
-  const prepared = await prepareDatabase(url, `${config.appName}:w${index}`, config, logger);
-  const poolSize = prepared.plan.shares[index];
+  const prepared = await prepareDatabase(
+    url,
+    `${config.appName}:w${index}`,
+    config,
+    logger,
+    config.cluster.workers + 1,
+  );
+  const poolSize = index < config.cluster.workers ? prepared.plan.shares[index] : undefined;
   if (poolSize === undefined) {
     throw new Error(
       `instance ${index} is outside WEB_CONCURRENCY=${config.cluster.workers}; set it to pm2's instance count`,
@@ -55,10 +70,69 @@ async function resolveIdentity(config: Config, logger: Logger): Promise<Identity
 }
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {
-  const identity = await resolveIdentity(config, logger);
-
   let shuttingDown = false;
-  const db: Database = createDatabase({
+  let server: http.Server | undefined;
+  let db: Database | undefined;
+
+  const shutdown = async (reason: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    // Asked to stop while still booting: nothing is being served yet.
+    if (!server || !db) process.exit(0);
+    logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
+    // Readiness already says 503; keep serving while load balancers notice.
+    await sleep(config.http.shutdownDelayMs);
+    // Stop accepting, but not through http.Server#close: it also drops idle sockets at once, and a
+    // connection accepted a moment ago has not sent its request yet, so it counts as idle.
+    const listening = server;
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(listening, () => resolve()));
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown timeout: closing remaining connections');
+      listening.closeAllConnections();
+    }, config.http.shutdownTimeoutMs);
+    // Requests arriving in the grace period are served with Connection: close. After it, keep
+    // sweeping sockets that fall idle (a response already under way when draining began may
+    // have promised keep-alive), so the drain ends as soon as the last response is out.
+    await sleep(Math.min(HANDOFF_GRACE_MS, config.http.shutdownTimeoutMs));
+    listening.closeIdleConnections();
+    const sweep = setInterval(() => listening.closeIdleConnections(), IDLE_SWEEP_MS);
+    await closed;
+    clearInterval(sweep);
+    clearTimeout(deadline);
+    // pool.end() waits for checked-out clients; a handler cut off at the deadline may hold one.
+    const ended = await Promise.race([db.end().then(() => true), sleep(POOL_END_TIMEOUT_MS).then(() => false)]).catch(
+      (err: unknown) => {
+        logger.warn({ err }, 'pool did not end cleanly');
+        return false;
+      },
+    );
+    if (!ended) logger.warn({ timeoutMs: POOL_END_TIMEOUT_MS }, 'pool still had clients checked out; exiting anyway');
+    logger.info('worker stopped');
+    process.exit(0);
+  };
+
+  // Registered before the slow part of booting, so a stop request is never lost.
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('message', (msg: unknown) => {
+    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
+      void shutdown('primary asked');
+    }
+  });
+
+  const identity = await resolveIdentity(config, logger);
+  if (shuttingDown) process.exit(0);
+
+  db = createDatabase({
     connectionString: identity.url,
     applicationName: `${config.appName}:w${identity.index}`,
     max: identity.poolSize,
@@ -77,7 +151,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     readinessTimeoutMs: config.http.readinessTimeoutMs,
   });
 
-  const server = http.createServer(
+  server = http.createServer(
     {
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
@@ -85,46 +159,6 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     },
     app,
   );
-
-  let signals = 0;
-  const shutdown = async (reason: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
-    // Readiness already says 503; keep serving while load balancers notice.
-    await sleep(config.http.shutdownDelayMs);
-    // Stop accepting, but not through http.Server#close: it also drops idle sockets at once, and a
-    // connection accepted a moment ago has not sent its request yet, so it counts as idle.
-    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-    const deadline = setTimeout(() => {
-      logger.warn('shutdown timeout: closing remaining connections');
-      server.closeAllConnections();
-    }, config.http.shutdownTimeoutMs);
-    // Requests arriving in the grace period are served with Connection: close; then idle sockets go.
-    await sleep(Math.min(HANDOFF_GRACE_MS, config.http.shutdownTimeoutMs));
-    server.closeIdleConnections();
-    await closed;
-    clearTimeout(deadline);
-    await db.end().catch((err: unknown) => logger.warn({ err }, 'pool did not end cleanly'));
-    logger.info('worker stopped');
-    process.exit(0);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    void shutdown(signal);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('message', (msg: unknown) => {
-    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
-      void shutdown('primary asked');
-    }
-  });
-
   server.on('error', (err) => {
     logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
     process.exit(1);
@@ -137,13 +171,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
 }
 
 function main(): void {
-  let config: Config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
+  const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, `w${workerIndex(config)}`);
   // Unknown state after these: log and exit, and let the supervisor start a fresh process.
   process.on('uncaughtException', (err) => {

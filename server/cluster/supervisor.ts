@@ -65,12 +65,7 @@ export class Supervisor {
     if (this.workers.get(index) === worker) this.workers.delete(index);
     if (this.stopping) return;
     const log = { worker: index, workerPid: worker.process.pid, code, signal };
-    if (code === 0 && signal === null) {
-      // Asked to stop by someone else: replace it, but it was no crash.
-      this.opts.logger.warn(log, 'worker exited cleanly; replacing it');
-      this.fork(index);
-      return;
-    }
+    // Any unplanned exit counts, clean or not: a worker that keeps exiting 0 must not fork in a tight loop.
     const { history, decision } = recordCrash(this.crashes.get(index) ?? [], Date.now(), this.opts.crashPolicy);
     this.crashes.set(index, history);
     if (decision.action === 'give-up') {

@@ -23,14 +23,18 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeou
     if (lifecycle.isShuttingDown()) {
       throw new ServiceUnavailable('shutting-down', 'This process is shutting down.', 1);
     }
+    let saturated = false;
     try {
       await db.ping(readinessTimeoutMs);
     } catch (err) {
-      throw new ServiceUnavailable('database-unavailable', 'The database is not answering.', 2, err);
+      // A ping stuck behind queued requests says the pool is busy, not that the database is down:
+      // while statements keep succeeding, stay in rotation rather than pull every pod at once.
+      saturated = db.stats().waiting > 0 && db.msSinceLastSuccess() <= readinessTimeoutMs;
+      if (!saturated) throw new ServiceUnavailable('database-unavailable', 'The database is not answering.', 2, err);
     }
     const { max, total, idle, waiting } = db.stats();
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ready', pool: { max, total, idle, waiting } });
+    res.json({ status: 'ready', saturated, pool: { max, total, idle, waiting } });
   });
 
   return router;

@@ -35,6 +35,8 @@ export interface Database extends Db {
   withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** Resolves when `SELECT 1` succeeds within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
+  /** Milliseconds since a pooled statement last succeeded (Infinity if none has). */
+  msSinceLastSuccess(): number;
   stats(): PoolStats;
   end(): Promise<void>;
 }
@@ -163,6 +165,8 @@ export function createDatabase(opts: PoolOptions): Database {
    * application error leaves the session usable, so it is kept: pool.query would
    * destroy it and pay for a new connection on every failed statement.
    */
+  let lastSuccessAt = -Infinity;
+
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -178,9 +182,11 @@ export function createDatabase(opts: PoolOptions): Database {
     };
     client.on('error', onClientError);
     try {
-      return await fn(client, (why) => {
+      const result = await fn(client, (why) => {
         broken = why;
       });
+      lastSuccessAt = Date.now();
+      return result;
     } catch (err) {
       // Only a failed connection is discarded; pg-pool also drops any client it finds unqueryable.
       if (translateError(err, opts.acquireTimeoutMs) instanceof DatabaseUnavailableError) {
@@ -236,6 +242,7 @@ export function createDatabase(opts: PoolOptions): Database {
         clearTimeout(timer);
       }
     },
+    msSinceLastSuccess: () => Date.now() - lastSuccessAt,
     stats: () => ({
       max: opts.max,
       total: pool.totalCount,

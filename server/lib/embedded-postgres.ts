@@ -204,11 +204,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   } else {
     await start();
   }
-  if (fresh) {
-    await withSingleConnection(url('postgres'), 'aquifer:embedded', 5_000, (db) =>
-      db.exec({ text: `CREATE DATABASE ${EMBEDDED_DB_NAME}` }),
-    );
-  }
+  // Checked on every start, not only after initdb: a crash in between must not leave it missing.
+  await withSingleConnection(url('postgres'), 'aquifer:embedded', 5_000, async (db) => {
+    const present = await db.maybeOne({
+      text: 'SELECT 1 FROM pg_database WHERE datname = $1',
+      values: [EMBEDDED_DB_NAME],
+    });
+    if (!present) await db.exec({ text: `CREATE DATABASE ${EMBEDDED_DB_NAME}` });
+  });
 
   return {
     url: url(EMBEDDED_DB_NAME),

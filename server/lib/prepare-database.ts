@@ -35,6 +35,8 @@ export async function prepareDatabase(
   applicationName: string,
   config: Config,
   logger: Logger,
+  /** Workers to split the budget over; more than run leaves shares spare. */
+  plannedWorkers: number = config.cluster.workers,
 ): Promise<PreparedDatabase> {
   const deadline = Date.now() + config.db.startupWaitMs;
   for (let attempt = 1; ; attempt++) {
@@ -46,7 +48,7 @@ export async function prepareDatabase(
           limits: facts.limits,
           headroom: config.db.reservedConnections,
           replicas: config.db.replicas,
-          workers: config.cluster.workers,
+          workers: plannedWorkers,
         });
         const migrationsApplied = config.db.migrate ? await migrate(db, logger) : [];
         const sampleWellsLoaded = config.db.sampleData ? await loadSampleWellsOnce(db) : 0;

@@ -1,15 +1,9 @@
 import type { Db } from '../lib/db';
-import type { NewWell, WellStatus } from './schema';
+import type { NewWell } from './schema';
 
-export interface WellRow {
+/** A wells row as pg returns it: bigint ids arrive as strings. */
+export interface WellRow extends NewWell {
   id: string;
-  site_code: string;
-  name: string;
-  status: WellStatus;
-  county: string | null;
-  latitude: number;
-  longitude: number;
-  well_depth_ft: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -49,6 +49,26 @@ describe('GET /readyz against the shared test database', () => {
   });
 });
 
+describe('GET /readyz while the pool is saturated', () => {
+  it('stays 200 (saturated) while queued statements keep succeeding', async () => {
+    const database = await createTestDatabase('readyz_busy');
+    const busy = buildTestApp(database.url, { poolSize: 1, readinessTimeoutMs: 150, acquireTimeoutMs: 10_000 });
+    try {
+      // 30 statements of 50 ms queue on one connection for about 1.5 s, completing every 50 ms.
+      const queued = Promise.all(Array.from({ length: 30 }, () => busy.db.exec({ text: 'SELECT pg_sleep(0.05)' })));
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await request(busy.app).get('/readyz');
+      await queued;
+      expect(res.status).toBe(200);
+      expect(res.body.saturated).toBe(true);
+      expect(res.body.pool.waiting).toBeGreaterThan(0);
+    } finally {
+      await busy.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('GET /readyz when the database cannot be reached', () => {
   it('is 503 when nothing listens on the database port', async () => {
     const port = await freePort();
@@ -100,7 +120,8 @@ describe('GET /readyz when a real PostgreSQL stops and comes back', () => {
       logger: pino({ level: 'silent' }),
       ephemeral: true,
     });
-    t = buildTestApp(server.url, { readinessTimeoutMs: READINESS_TIMEOUT_MS });
+    // Roomier than elsewhere: the first ping also opens a connection, which is slow on a busy machine.
+    t = buildTestApp(server.url, { readinessTimeoutMs: 3_000 });
   });
   afterAll(async () => {
     await t?.close();
