@@ -71,13 +71,14 @@ async function resolveIdentity(config: Config, logger: Logger): Promise<Identity
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   let shuttingDown = false;
-  let server: http.Server | undefined;
-  let db: Database | undefined;
+  // Filled in once booted; the stop handlers below exist before them.
+  const running: { server?: http.Server; db?: Database } = {};
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     // Asked to stop while still booting: nothing is being served yet.
+    const { server, db } = running;
     if (!server || !db) process.exit(0);
     logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
     // Readiness already says 503; keep serving while load balancers notice.
@@ -132,7 +133,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   const identity = await resolveIdentity(config, logger);
   if (shuttingDown) process.exit(0);
 
-  db = createDatabase({
+  const db = createDatabase({
     connectionString: identity.url,
     applicationName: `${config.appName}:w${identity.index}`,
     max: identity.poolSize,
@@ -151,7 +152,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     readinessTimeoutMs: config.http.readinessTimeoutMs,
   });
 
-  server = http.createServer(
+  const server = http.createServer(
     {
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
@@ -159,6 +160,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     },
     app,
   );
+  Object.assign(running, { server, db });
   server.on('error', (err) => {
     logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
     process.exit(1);
