@@ -262,11 +262,14 @@ export async function withSingleConnection<T>(
   applicationName: string,
   connectTimeoutMs: number,
   fn: (db: Db) => Promise<T>,
+  /** Client-side limit per statement; 0 (the default) for none, e.g. for long migrations. */
+  queryTimeoutMs = 0,
 ): Promise<T> {
   const client = new pg.Client({
     connectionString,
     application_name: applicationName,
     connectionTimeoutMillis: connectTimeoutMs,
+    ...(queryTimeoutMs > 0 && { query_timeout: queryTimeoutMs }),
   });
   client.on('error', () => {
     // Reported through the failing query; the listener only keeps the process alive.

@@ -20,18 +20,25 @@ export interface ActivitySampler {
 export function sampleActivity(url: string, database: string, pattern: string, intervalMs = 50): ActivitySampler {
   const samples: ActivitySample[] = [];
   let running = true;
-  const done = withSingleConnection(url, 'sampler', 10_000, async (db) => {
-    while (running) {
-      const rows = await db.many<{ application_name: string; n: number }>({
-        text: `SELECT application_name, count(*)::int AS n FROM pg_stat_activity
+  const done = withSingleConnection(
+    url,
+    'sampler',
+    10_000,
+    async (db) => {
+      while (running) {
+        const rows = await db.many<{ application_name: string; n: number }>({
+          text: `SELECT application_name, count(*)::int AS n FROM pg_stat_activity
                WHERE datname = $1 AND application_name LIKE $2 GROUP BY application_name`,
-        values: [database, pattern],
-      });
-      const byApp = Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
-      samples.push({ at: Date.now(), byApp, total: rows.reduce((sum, r) => sum + r.n, 0) });
-      await sleep(intervalMs);
-    }
-  });
+          values: [database, pattern],
+        });
+        const byApp = Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
+        samples.push({ at: Date.now(), byApp, total: rows.reduce((sum, r) => sum + r.n, 0) });
+        await sleep(intervalMs);
+      }
+      // Bounded: a stuck sample fails the test instead of hanging it.
+    },
+    5_000,
+  );
   return {
     stop: async () => {
       running = false;

@@ -18,6 +18,24 @@ describe('README configuration table', () => {
     expect(documented).toContain(key);
   });
 
+  // Defaults that depend on the machine or on other settings are described in words instead.
+  const DESCRIBED = new Set(['WEB_CONCURRENCY']);
+  const readmeDefaults = new Map(
+    [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| `([^`]*)` \|/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+  const described = envSchema.describe().keys as Record<string, { flags?: { default?: unknown } }>;
+  const withDefaults = Object.entries(described).filter(
+    ([k, v]) => v.flags?.default !== undefined && !DESCRIBED.has(k) && !INTERNAL.has(k),
+  );
+
+  it('finds defaults to compare', () => {
+    expect(withDefaults.length).toBeGreaterThan(20);
+  });
+
+  it.each(withDefaults)('states the schema default of %s', (key, v) => {
+    expect(readmeDefaults.get(key)).toBe(String(v.flags?.default));
+  });
+
   it.each([...INTERNAL])('mentions the internal %s', (key) => {
     expect(readme).toContain(key);
   });
