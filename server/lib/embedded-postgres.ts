@@ -7,7 +7,7 @@
  * `postgres`, creating that user when it is missing.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import os from 'node:os';
@@ -115,20 +115,30 @@ async function usableBinDir(runAs: RunAs, logger: Logger): Promise<string> {
   return path.join(copy, 'bin');
 }
 
+/**
+ * The data folder the server user can use. As root in a checkout other users
+ * cannot enter (e.g. under /root), fall back to a fixed folder per checkout
+ * under /var/lib, so `npm start` still works and the data still survives restarts.
+ */
+export async function effectiveDataDir(wanted: string): Promise<string> {
+  await fs.mkdir(path.dirname(wanted), { recursive: true });
+  if (process.getuid?.() !== 0 || (await traversableByOthers(wanted))) return wanted;
+  const id = createHash('sha256').update(wanted).digest('hex').slice(0, 12);
+  return path.join('/var/lib/aquifer', id, 'pg');
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const { dataDir, port, logger } = opts;
+  const { port, logger } = opts;
   const runAs = await postgresUser(logger);
   const binDir = await usableBinDir(runAs, logger);
   const bin = (name: string) => path.join(binDir, name);
   const pgRun = (name: string, args: string[]) =>
     run(bin(name), args, { ...runAs, env: { LC_ALL: 'C', LANG: 'C' }, cwd: os.tmpdir(), timeout: 120_000 });
 
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  if (runAs.uid !== undefined && !(await traversableByOthers(dataDir))) {
-    throw new Error(
-      `the embedded PostgreSQL runs as the OS user "postgres", which cannot reach ${dataDir}; ` +
-        'set EMBEDDED_PG_DATA_DIR to a folder other users can enter, or set DATABASE_URL',
-    );
+  const dataDir = await effectiveDataDir(opts.dataDir);
+  if (dataDir !== opts.dataDir) {
+    await fs.mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+    logger.warn({ wanted: opts.dataDir, dataDir }, 'the postgres user cannot reach the data folder; using a fallback');
   }
 
   const passwordFile = `${dataDir}.password`;
@@ -232,7 +242,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 }
 
 /** Builds connection URLs for an embedded server another process started (pm2 runs it as its own app). */
-export async function embeddedUrlFor(dataDir: string, port: number): Promise<(db: string) => string> {
+export async function embeddedUrlFor(wantedDataDir: string, port: number): Promise<(db: string) => string> {
+  const dataDir = await effectiveDataDir(wantedDataDir);
   const password = (await fs.readFile(`${dataDir}.password`, 'utf8')).trim();
   return (db: string) => `postgresql://${EMBEDDED_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
 }
