@@ -2,6 +2,9 @@ import { Router } from 'express';
 import type { Database } from '../lib/db';
 import { ServiceUnavailable } from '../lib/errors';
 
+/** How recent a successful statement must be for a busy pool to still count as ready. */
+const RECENT_SUCCESS_MS = 2_000;
+
 export interface Lifecycle {
   /** True once the worker has begun shutting down; readiness then reports 503. */
   isShuttingDown(): boolean;
@@ -29,7 +32,7 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeou
     } catch (err) {
       // A ping stuck behind queued requests says the pool is busy, not that the database is down:
       // while statements keep succeeding, stay in rotation rather than pull every pod at once.
-      saturated = db.stats().waiting > 0 && db.msSinceLastSuccess() <= readinessTimeoutMs;
+      saturated = db.stats().waiting > 0 && db.msSinceLastSuccess() <= Math.max(readinessTimeoutMs, RECENT_SUCCESS_MS);
       if (!saturated) throw new ServiceUnavailable('database-unavailable', 'The database is not answering.', 2, err);
     }
     const { max, total, idle, waiting } = db.stats();

@@ -111,6 +111,8 @@ describe('pool acquire timeout', () => {
     const acquireTimeoutMs = 700;
     const db = pool({ name: 'dberr-acquire', max: 1, acquireTimeoutMs });
     const acquireApp = appFor(db, { hold: sql('SELECT pg_sleep(1.6)'), quick: sql('SELECT 1') });
+    // Open the one connection first: on a loaded machine connecting alone can outlast the timeout.
+    await waitFor(async () => (await request(acquireApp).get('/case/quick')).status === 200, 15_000);
     const holding = request(acquireApp)
       .get('/case/hold')
       .then((r) => r);

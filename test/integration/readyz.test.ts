@@ -54,6 +54,8 @@ describe('GET /readyz while the pool is saturated', () => {
     const database = await createTestDatabase('readyz_busy');
     const busy = buildTestApp(database.url, { poolSize: 1, readinessTimeoutMs: 150, acquireTimeoutMs: 10_000 });
     try {
+      // Open the connection first, so statements start completing at once.
+      await busy.db.exec({ text: 'SELECT 1' });
       // 30 statements of 50 ms queue on one connection for about 1.5 s, completing every 50 ms.
       const queued = Promise.all(Array.from({ length: 30 }, () => busy.db.exec({ text: 'SELECT pg_sleep(0.05)' })));
       await new Promise((r) => setTimeout(r, 300));

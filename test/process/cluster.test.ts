@@ -86,7 +86,15 @@ describe('the clustered server under load', () => {
     expect(samples.length).toBeGreaterThan(20);
     const maxTotal = Math.max(...samples.map((s) => s.total));
     expect(maxTotal).toBeLessThanOrEqual(BUDGET);
-    expect([peak('aquifer:w0'), peak('aquifer:w1'), peak('aquifer:w2')]).toEqual([4, 3, 3]);
+    const peaks = [peak('aquifer:w0'), peak('aquifer:w1'), peak('aquifer:w2')];
+    // Each worker opened its pool at its share: 4/3/3, the split the database may see at most.
+    const poolSizes = server.logs.filter((l) => l.msg === 'worker ready').map((l) => [l.worker, l.poolSize]);
+    expect(Object.fromEntries(poolSizes)).toEqual({ 0: 4, 1: 3, 2: 3 });
+    // No worker ever held more than its share, and the pools really grew under the load. Not always
+    // exactly 4/3/3: a pool opens its 4th connection only when 4 of its requests wait on the database
+    // at once, which a CPU-starved worker (seen in CI) may never reach.
+    peaks.forEach((p, i) => expect(p).toBeLessThanOrEqual([4, 3, 3][i] as number));
+    expect(peaks.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
     // The primary's start-up connection was closed before the workers opened theirs.
     expect(samples.every((s) => (s.byApp['aquifer:primary'] ?? 0) === 0)).toBe(true);
   });
