@@ -131,7 +131,9 @@ describe('pool acquire timeout', () => {
     expectProblem(res, 503, 'database-busy');
     expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
     expect(waited).toBeGreaterThanOrEqual(acquireTimeoutMs - 300);
-    expect(waited - loopLag).toBeLessThanOrEqual(acquireTimeoutMs + 300);
+    // Generous on top, since CI shares 2 cores with other test files; the 503 itself (not a 200 after the
+    // holder's 1.6 s) already proves the request gave up waiting instead of queueing behind it.
+    expect(waited - loopLag).toBeLessThanOrEqual(acquireTimeoutMs + 1_000);
     expect((await holding).status).toBe(200);
     expect((await request(acquireApp).get('/case/quick')).status).toBe(200);
   });
