@@ -100,7 +100,8 @@ describe('SQLSTATE → HTTP through the real db module and error middleware', ()
     const started = Date.now();
     const res = await request(slow).get('/case/sleep').set('X-Request-Id', 'slow-query');
     expectProblem(res, 503, 'query-timeout');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Well under the 3 s sleep; the code (not a client-side timeout) shows the server cancelled it.
+    expect(Date.now() - started).toBeLessThan(2_500);
     expectNothingLeaked(res, '57014');
     await expectLoggedWith('slow-query', 50, '57014');
   });
