@@ -85,18 +85,17 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     await sleep(config.http.shutdownDelayMs);
     // Stop accepting, but not through http.Server#close: it also drops idle sockets at once, and a
     // connection accepted a moment ago has not sent its request yet, so it counts as idle.
-    const listening = server;
-    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(listening, () => resolve()));
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
     const deadline = setTimeout(() => {
       logger.warn('shutdown timeout: closing remaining connections');
-      listening.closeAllConnections();
+      server.closeAllConnections();
     }, config.http.shutdownTimeoutMs);
     // Requests arriving in the grace period are served with Connection: close. After it, keep
     // sweeping sockets that fall idle (a response already under way when draining began may
     // have promised keep-alive), so the drain ends as soon as the last response is out.
     await sleep(Math.min(HANDOFF_GRACE_MS, config.http.shutdownTimeoutMs));
-    listening.closeIdleConnections();
-    const sweep = setInterval(() => listening.closeIdleConnections(), IDLE_SWEEP_MS);
+    server.closeIdleConnections();
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     await closed;
     clearInterval(sweep);
     clearTimeout(deadline);
