@@ -27,6 +27,8 @@ describe('GET /readyz against the shared test database', () => {
   beforeAll(async () => {
     database = await createTestDatabase('readyz');
     t = buildTestApp(database.url, { readinessTimeoutMs: READINESS_TIMEOUT_MS });
+    // Open a pooled connection first: connecting alone can outlast the 500 ms check on a busy CI machine.
+    await t.db.exec({ text: 'SELECT 1' });
   });
   afterAll(async () => {
     await t.close();
@@ -52,7 +54,7 @@ describe('GET /readyz against the shared test database', () => {
 describe('GET /readyz while the pool is saturated', () => {
   it('stays 200 (saturated) while queued statements keep succeeding', async () => {
     const database = await createTestDatabase('readyz_busy');
-    const busy = buildTestApp(database.url, { poolSize: 1, readinessTimeoutMs: 150, acquireTimeoutMs: 10_000 });
+    const busy = buildTestApp(database.url, { poolSize: 1, readinessTimeoutMs: 150, acquireTimeoutMs: 30_000 });
     try {
       // Open the connection first, so statements start completing at once.
       await busy.db.exec({ text: 'SELECT 1' });
