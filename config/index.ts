@@ -15,6 +15,15 @@ export interface HttpConfig {
   readonly readinessTimeoutMs: number;
 }
 
+export interface ApiConfig {
+  /** false: GET needs no key; writes always need one with the write scope. */
+  readonly readsRequireAuth: boolean;
+  /** Largest bulk upload accepted; a larger one gets 413. */
+  readonly bulkMaxBytes: number;
+  /** statement_timeout inside a bulk upload's transaction (COPY and the checks). */
+  readonly bulkStatementTimeoutMs: number;
+}
+
 export interface DbConfig {
   /** null means: run the embedded PostgreSQL. */
   readonly url: string | null;
@@ -59,6 +68,7 @@ export interface Config {
   readonly appName: string;
   readonly logLevel: LogLevel;
   readonly http: HttpConfig;
+  readonly api: ApiConfig;
   readonly db: DbConfig;
   readonly embedded: EmbeddedDbConfig;
   readonly cluster: ClusterConfig;
@@ -110,6 +120,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       shutdownDelayMs: num('SHUTDOWN_DELAY_MS'),
       shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
       readinessTimeoutMs: num('READINESS_TIMEOUT_MS'),
+    },
+    api: {
+      readsRequireAuth: v.READS_REQUIRE_AUTH as boolean,
+      bulkMaxBytes: num('BULK_MAX_BYTES'),
+      bulkStatementTimeoutMs: num('BULK_STATEMENT_TIMEOUT_MS'),
     },
     db: {
       url,

@@ -28,6 +28,10 @@ export const envSchema = Joi.object({
   SHUTDOWN_TIMEOUT_MS: ms(10_000, 100),
   READINESS_TIMEOUT_MS: ms(1_000, 10),
 
+  READS_REQUIRE_AUTH: flag().default(false),
+  BULK_MAX_BYTES: count(268_435_456),
+  BULK_STATEMENT_TIMEOUT_MS: ms(300_000, 1),
+
   WEB_CONCURRENCY: count(os.availableParallelism()),
   WORKER_MAX_CRASHES: count(5),
   WORKER_CRASH_WINDOW_MS: ms(60_000, 1),

@@ -1,13 +1,15 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type { ApiConfig } from '../config';
+import { apiEndpoints, constraintHints } from './api';
+import { createAuthorizer } from './auth/middleware';
 import { healthRouter, type Lifecycle } from './health/routes';
 import type { Database } from './lib/db';
-import { UnsupportedMediaType } from './lib/errors';
+import { API_PREFIX, mountEndpoints } from './lib/endpoint';
 import type { Logger } from './lib/logger';
-import type { ConstraintHints } from './lib/problem';
+import { openApiRouter } from './openapi/routes';
 import { problemMiddleware, routeNotFound } from './lib/problem-middleware';
 import { requestLogging } from './lib/request-logging';
-import { wellConstraintHints, wellsRouter } from './wells/routes';
 
 export interface AppDeps {
   readonly db: Database;
@@ -15,20 +17,8 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   readonly bodyLimitBytes: number;
   readonly readinessTimeoutMs: number;
+  readonly api: ApiConfig;
 }
-
-const constraintHints: ConstraintHints = { ...wellConstraintHints };
-
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
-/** A write with a body must send JSON; `req.is` is null when there is no body at all. */
-const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if ((req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') && req.is(JSON_TYPES) === false) {
-    next(new UnsupportedMediaType('application/json'));
-    return;
-  }
-  next();
-};
 
 /** Builds the whole HTTP application. Never listens: the worker (or a test) does. */
 export function buildApp(deps: AppDeps): Express {
@@ -46,10 +36,14 @@ export function buildApp(deps: AppDeps): Express {
   });
   app.use(healthRouter(deps.db, deps.lifecycle, deps.readinessTimeoutMs));
 
+  const endpoints = apiEndpoints(deps.db, deps.api);
   const api = express.Router();
-  api.use(requireJsonBody, express.json({ limit: deps.bodyLimitBytes, type: JSON_TYPES, strict: true }));
-  api.use('/wells', wellsRouter(deps.db));
-  app.use('/api/v1', api);
+  mountEndpoints(api, endpoints, {
+    authorizer: createAuthorizer(deps.db, deps.api.readsRequireAuth),
+    bodyLimitBytes: deps.bodyLimitBytes,
+  });
+  app.use(API_PREFIX, api);
+  app.use(openApiRouter(endpoints));
 
   app.use(routeNotFound);
   app.use(problemMiddleware(constraintHints));

@@ -92,7 +92,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
           limits: prepared.facts.limits,
           workers: prepared.plan.shares.length,
           migrationsApplied: prepared.migrationsApplied,
-          sampleWellsLoaded: prepared.sampleWellsLoaded,
+          sampleData: prepared.sampleData,
         },
         startupSummary(config, prepared, embedded !== null),
       ),

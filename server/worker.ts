@@ -149,6 +149,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     lifecycle: { isShuttingDown: () => shuttingDown },
     bodyLimitBytes: config.http.bodyLimitBytes,
     readinessTimeoutMs: config.http.readinessTimeoutMs,
+    api: config.api,
   });
 
   const server = http.createServer(

@@ -2,6 +2,9 @@ import type { Config } from '../../config';
 import type { BudgetPlan } from '../lib/budget';
 import type { PreparedDatabase } from '../lib/prepare-database';
 
+/** How to get a key, shown where a fresh local install needs one: nothing can be written without it. */
+export const API_KEY_HINT = 'writes need an API key: npm run apikey -- create --name me --scope write';
+
 /** One readable line for operators; the same facts are in the structured fields. */
 export function startupSummary(config: Config, prepared: PreparedDatabase, embedded: boolean): string {
   const { plan, facts } = prepared;
@@ -11,11 +14,16 @@ export function startupSummary(config: Config, prepared: PreparedDatabase, embed
     plan.source === 'auto'
       ? `auto: ${reserved} = ${plan.usable}, ÷ ${config.db.replicas} replica(s)`
       : `DB_CONNECTION_BUDGET=${String(config.db.connectionBudget)} ÷ ${config.db.replicas} replica(s); server allows ${plan.usable}`;
+  const sample = prepared.sampleData;
   return (
     `aquifer ready: PostgreSQL ${facts.version} (${embedded ? 'embedded' : 'DATABASE_URL'}); ` +
     `budget ${plan.perHost} connections on this host (${source}); ` +
     `${plan.shares.length} workers; pools ${plan.shares.join('/')}; ` +
-    `http://${config.http.host}:${config.http.port}`
+    `http://${config.http.host}:${config.http.port}` +
+    (sample.wells + sample.observations + sample.contacts > 0
+      ? `; loaded sample data: ${sample.wells} wells, ${sample.observations} observations, ${sample.contacts} contacts`
+      : '') +
+    (embedded ? `; ${API_KEY_HINT}` : '')
   );
 }
 

@@ -2,7 +2,10 @@
  * The only module that imports `pg`. Everything else sees `Db`, plain rows and
  * the typed errors from ./errors, never a driver object or driver error.
  */
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { DatabaseQueryError, DatabaseUnavailableError, PoolTimeoutError } from './errors';
 
@@ -24,6 +27,23 @@ export interface Db {
   exec(sql: Sql): Promise<number>;
 }
 
+/** A transaction's handle: the row helpers plus streaming COPY. */
+export interface Tx extends Db {
+  /**
+   * Streams `source` (COPY text format) into `COPY … FROM STDIN` with backpressure;
+   * resolves with the rows copied. If `source` fails, the COPY is aborted (CopyFail)
+   * and the promise rejects with the source's error.
+   */
+  copyFrom(copyText: string, source: Readable): Promise<number>;
+}
+
+export interface TransactionOptions {
+  /** SET LOCAL statement_timeout for this transaction; the client-side timeout follows it. */
+  readonly statementTimeoutMs?: number;
+  /** Retry once on serialization failure or deadlock (default true). Off when `fn` consumes a stream. */
+  readonly retryTransient?: boolean;
+}
+
 export interface PoolStats {
   readonly max: number;
   readonly total: number;
@@ -32,7 +52,7 @@ export interface PoolStats {
 }
 
 export interface Database extends Db {
-  withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  withTransaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Resolves when `SELECT 1` succeeds within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   /** Milliseconds since a pooled statement last succeeded (Infinity if none has). */
@@ -101,14 +121,18 @@ interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult>;
 }
 
-type BindOptions = Pick<PoolOptions, 'preparedStatements' | 'acquireTimeoutMs'>;
+type BindOptions = Pick<PoolOptions, 'preparedStatements' | 'acquireTimeoutMs'> & {
+  /** Per-query client-side timeout overriding the pool's (pg reads `query_timeout` from the query config). */
+  readonly queryTimeoutMs?: number;
+};
 
 function bindDb(target: Queryable, opts: BindOptions): Db {
   const run = async (sql: Sql): Promise<pg.QueryResult> => {
-    const config: pg.QueryConfig = {
+    const config: pg.QueryConfig & { query_timeout?: number } = {
       text: sql.text,
       values: sql.values as unknown[] | undefined,
       ...(opts.preparedStatements && sql.name !== undefined && { name: sql.name }),
+      ...(opts.queryTimeoutMs !== undefined && { query_timeout: opts.queryTimeoutMs }),
     };
     try {
       return await target.query(config);
@@ -137,6 +161,24 @@ function bindDb(target: Queryable, opts: BindOptions): Db {
 }
 
 const RETRYABLE_TX_STATES = new Set(['40001', '40P01']);
+
+function bindTx(client: pg.PoolClient, opts: BindOptions): Tx {
+  return {
+    ...bindDb(client, opts),
+    async copyFrom(copyText: string, source: Readable): Promise<number> {
+      const copy = copyFromStdin(copyText);
+      // pg-copy-streams lets pg's query_timeout wrap the COPY; it must outlast the whole upload.
+      if (opts.queryTimeoutMs !== undefined) Object.assign(copy, { query_timeout: opts.queryTimeoutMs });
+      client.query(copy);
+      try {
+        await pipeline(source, copy);
+      } catch (err) {
+        throw translateError(err, opts.acquireTimeoutMs);
+      }
+      return copy.rowCount;
+    },
+  };
+}
 
 export function createDatabase(opts: PoolOptions): Database {
   const pool = new pg.Pool({
@@ -201,11 +243,18 @@ export function createDatabase(opts: PoolOptions): Database {
 
   const db = bindDb({ query: (config) => withClient((client) => client.query(config)) }, opts);
 
-  const transactionOnce = <T>(fn: (tx: Db) => Promise<T>): Promise<T> =>
+  const transactionOnce = <T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions): Promise<T> =>
     withClient(async (client, discard) => {
-      const tx = bindDb(client, opts);
+      const timeoutMs = options.statementTimeoutMs;
+      const tx = bindTx(client, {
+        ...opts,
+        ...(timeoutMs !== undefined && { queryTimeoutMs: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS }),
+      });
       await tx.exec({ text: 'BEGIN' });
       try {
+        if (timeoutMs !== undefined) {
+          await tx.exec({ text: "SELECT set_config('statement_timeout', $1, true)", values: [`${timeoutMs}ms`] });
+        }
         const result = await fn(tx);
         await tx.exec({ text: 'COMMIT' });
         return result;
@@ -220,13 +269,14 @@ export function createDatabase(opts: PoolOptions): Database {
 
   return {
     ...db,
-    async withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    async withTransaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
       try {
-        return await transactionOnce(fn);
+        return await transactionOnce(fn, options);
       } catch (err) {
         // Serialization failures and deadlocks are transient: retry once, then let them map to 503.
-        if (err instanceof DatabaseQueryError && RETRYABLE_TX_STATES.has(err.sqlState)) {
-          return transactionOnce(fn);
+        const retry = options.retryTransient ?? true;
+        if (retry && err instanceof DatabaseQueryError && RETRYABLE_TX_STATES.has(err.sqlState)) {
+          return transactionOnce(fn, options);
         }
         throw err;
       }

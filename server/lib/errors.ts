@@ -16,6 +16,8 @@ export interface Problem {
   readonly detail: string;
   readonly retryAfterS?: number;
   readonly errors?: readonly FieldError[];
+  /** Response headers the problem requires, e.g. WWW-Authenticate on a 401. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface AppErrorOptions {
@@ -27,6 +29,7 @@ export interface AppErrorOptions {
   readonly expose?: boolean;
   readonly retryAfterS?: number;
   readonly errors?: readonly FieldError[];
+  readonly headers?: Readonly<Record<string, string>>;
   readonly cause?: unknown;
 }
 
@@ -37,6 +40,7 @@ export class AppError extends Error {
   readonly expose: boolean;
   readonly retryAfterS: number | undefined;
   readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(opts: AppErrorOptions) {
     super(opts.detail, { cause: opts.cause });
@@ -47,6 +51,7 @@ export class AppError extends Error {
     this.expose = opts.expose ?? opts.status < 500;
     this.retryAfterS = opts.retryAfterS;
     this.errors = opts.errors;
+    this.headers = opts.headers;
   }
 
   toProblem(): Problem {
@@ -57,6 +62,7 @@ export class AppError extends Error {
       detail: this.expose ? this.message : this.title,
       ...(this.retryAfterS !== undefined && { retryAfterS: this.retryAfterS }),
       ...(this.errors && { errors: this.errors }),
+      ...(this.headers && { headers: this.headers }),
     };
   }
 }
@@ -64,6 +70,55 @@ export class AppError extends Error {
 export class ValidationFailed extends AppError {
   constructor(errors: readonly FieldError[], detail = 'The request is not valid; see errors.') {
     super({ code: 'validation-failed', status: 400, title: 'Invalid request', detail, errors });
+  }
+}
+
+/** A controlled-vocabulary field holds a term the lexicon does not have (see GET /api/v1/lexicon). */
+export class UnknownTerm extends AppError {
+  constructor(errors: readonly FieldError[]) {
+    super({
+      code: 'unknown-term',
+      status: 422,
+      title: 'Unprocessable content',
+      detail: 'A value is not a known term; see errors for the allowed values.',
+      errors,
+    });
+  }
+}
+
+/** 401; `challenge` is the WWW-Authenticate value every 401 must carry (RFC 9110 §11.6.1). */
+export class Unauthorized extends AppError {
+  constructor(detail: string, challenge: string) {
+    super({
+      code: 'unauthorized',
+      status: 401,
+      title: 'Unauthorized',
+      detail,
+      headers: { 'WWW-Authenticate': challenge },
+    });
+  }
+}
+
+export class Forbidden extends AppError {
+  constructor(detail: string, challenge?: string) {
+    super({
+      code: 'forbidden',
+      status: 403,
+      title: 'Forbidden',
+      detail,
+      ...(challenge !== undefined && { headers: { 'WWW-Authenticate': challenge } }),
+    });
+  }
+}
+
+export class PayloadTooLarge extends AppError {
+  constructor(limitBytes: number) {
+    super({
+      code: 'payload-too-large',
+      status: 413,
+      title: 'Payload too large',
+      detail: `The request body is larger than the ${limitBytes} bytes allowed.`,
+    });
   }
 }
 

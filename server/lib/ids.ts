@@ -11,4 +11,5 @@ export const bigintId = Joi.string()
   .custom((value: string, helpers) =>
     /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= MAX_BIGINT ? value : helpers.error('any.invalid'),
   )
-  .messages({ 'any.invalid': '{{#label}} must be a positive 64-bit integer' });
+  .messages({ 'any.invalid': '{{#label}} must be a positive 64-bit integer' })
+  .meta({ jsonSchema: { pattern: '^[1-9][0-9]{0,18}$' } });

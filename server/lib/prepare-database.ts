@@ -1,18 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config';
-import { loadSampleWellsOnce } from '../wells/sample';
 import { planBudget, type BudgetPlan } from './budget';
 import { withSingleConnection } from './db';
 import { DatabaseQueryError, DatabaseUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { migrate } from './migrate';
 import { readServerFacts, type ServerFacts } from './server-facts';
+import { NO_SAMPLE_DATA, loadSampleDataOnce, type SampleDataCounts } from '../seed/sample';
 
 export interface PreparedDatabase {
   readonly facts: ServerFacts;
   readonly plan: BudgetPlan;
   readonly migrationsApplied: readonly string[];
-  readonly sampleWellsLoaded: number;
+  /** Rows the sample data load added this time (zeros when it was loaded before or is off). */
+  readonly sampleData: SampleDataCounts;
 }
 
 const RETRY_INTERVAL_MS = 500;
@@ -51,8 +52,8 @@ export async function prepareDatabase(
           workers: plannedWorkers,
         });
         const migrationsApplied = config.db.migrate ? await migrate(db, logger) : [];
-        const sampleWellsLoaded = config.db.sampleData ? await loadSampleWellsOnce(db) : 0;
-        return { facts, plan, migrationsApplied, sampleWellsLoaded };
+        const sampleData = config.db.sampleData ? await loadSampleDataOnce(db) : NO_SAMPLE_DATA;
+        return { facts, plan, migrationsApplied, sampleData };
       });
     } catch (err) {
       if (!isNotUpYet(err) || Date.now() + RETRY_INTERVAL_MS > deadline) throw err;

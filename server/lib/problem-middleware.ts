@@ -23,6 +23,7 @@ export function problemMiddleware(hints: ConstraintHints): ErrorRequestHandler {
     }
     res.status(problem.status);
     if (problem.retryAfterS !== undefined) res.setHeader('Retry-After', String(problem.retryAfterS));
+    for (const [name, value] of Object.entries(problem.headers ?? {})) res.setHeader(name, value);
     res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
     res.setHeader('Cache-Control', 'no-store');
     res.end(

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { buildTestApp, type TestApp } from '../support/app';
+import { bearer, issueKey } from '../support/api-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { logLinesFor, type LogLine } from '../support/log-capture';
 import { expectProblem } from '../support/problem-assertions';
@@ -8,12 +9,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Nothing listens on port 1, so every connection attempt is refused at once. */
 const DEAD_DATABASE_URL = 'postgresql://nobody:x@127.0.0.1:1/none';
 
+// The machine is shared and noisy; this bound only stops a hung test.
+jest.setTimeout(60_000);
+
 let database: TestDatabase;
 let t: TestApp;
+let writeKey: string;
 
 beforeAll(async () => {
   database = await createTestDatabase('app_basics');
   t = buildTestApp(database.url);
+  writeKey = await issueKey(database, 'write');
 });
 afterAll(async () => {
   await t.close();
@@ -135,12 +141,14 @@ describe('access logs', () => {
     await request(t.app).get('/api/v1/wells/123456789').set('X-Request-Id', 'level-404').expect(404);
     await request(t.app)
       .post('/api/v1/wells')
+      .set(...bearer(writeKey))
       .set('Content-Type', 'text/plain')
       .send('x')
       .set('X-Request-Id', 'level-415')
       .expect(415);
+    await request(t.app).post('/api/v1/wells').send({}).set('X-Request-Id', 'level-401').expect(401);
     expect((await linesFor(t, 'level-200')).map((l) => l.level)).toEqual([30]);
-    for (const id of ['level-400', 'level-404', 'level-415']) {
+    for (const id of ['level-400', 'level-404', 'level-415', 'level-401']) {
       expect({ id, levels: (await linesFor(t, id)).map((l) => l.level) }).toEqual({ id, levels: [40] });
     }
   });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadSampleWellsOnce } from '../../server/wells/sample';
+import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { sampleActivity } from '../support/activity';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
@@ -20,7 +20,7 @@ let server: SpawnedServer | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase('cluster');
-  await database.query((db) => loadSampleWellsOnce(db, 400));
+  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
 });
 afterEach(async () => {
   await ensureStopped(server);

@@ -36,7 +36,7 @@ function getJson(port: number, pathname: string): Promise<{ status: number; body
 }
 
 describe('npm start without DATABASE_URL', () => {
-  it('runs the embedded PostgreSQL, loads the sample wells once, serves them, and stops it last', async () => {
+  it('runs the embedded PostgreSQL, loads the sample data once, serves it, and stops it last', async () => {
     const dataDir = path.join(root, 'pg');
     const env = async () => ({
       HOST: '127.0.0.1',
@@ -55,10 +55,24 @@ describe('npm start without DATABASE_URL', () => {
     expect(summary.msg).toMatch(
       /PostgreSQL \d+\.\d+ \(embedded\); budget \d+ connections on this host \(auto: max_connections/,
     );
-    expect(summary).toMatchObject({ embedded: true, workers: 2, sampleWellsLoaded: 40 });
+    // A fresh local install cannot write without a key, so the summary says how to make one.
+    expect(summary.msg).toContain('writes need an API key: npm run apikey -- create --name me --scope write');
+    expect(summary.msg).toContain('loaded sample data: 40 wells, 960 observations, 6 contacts');
+    expect(summary).toMatchObject({
+      embedded: true,
+      workers: 2,
+      sampleData: { wells: 40, observations: 960, contacts: 6 },
+    });
     const page = await getJson(Number(first.PORT), '/api/v1/wells?limit=5');
     expect(page.status).toBe(200);
-    expect((page.body as { items: unknown[] }).items).toHaveLength(5);
+    const wells = (page.body as { items: { id: number; site_code: string }[] }).items;
+    expect(wells.map((w) => w.site_code)).toEqual([
+      'KS-FIN-001',
+      'KS-FOR-001',
+      'KS-GRY-001',
+      'KS-HAS-001',
+      'KS-KEA-001',
+    ]);
 
     server.child.kill('SIGTERM');
     expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
@@ -71,7 +85,9 @@ describe('npm start without DATABASE_URL', () => {
       (l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'),
       60_000,
     );
-    expect(again).toMatchObject({ sampleWellsLoaded: 0, migrationsApplied: [] });
+    expect(again).toMatchObject({ sampleData: { wells: 0, observations: 0, contacts: 0 }, migrationsApplied: [] });
+    expect(again.msg).not.toContain('loaded sample data');
+    expect(again.msg).toContain('npm run apikey -- create');
     server.child.kill('SIGTERM');
     expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
   });

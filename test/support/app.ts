@@ -20,6 +20,8 @@ export interface TestAppOptions {
   readonly statementTimeoutMs?: number;
   readonly readinessTimeoutMs?: number;
   readonly bodyLimitBytes?: number;
+  readonly readsRequireAuth?: boolean;
+  readonly bulkMaxBytes?: number;
 }
 
 /** The real app over a real pool, with logs captured in memory instead of printed. */
@@ -51,6 +53,11 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     lifecycle: { isShuttingDown: () => shuttingDown },
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     readinessTimeoutMs: opts.readinessTimeoutMs ?? 500,
+    api: {
+      readsRequireAuth: opts.readsRequireAuth ?? false,
+      bulkMaxBytes: opts.bulkMaxBytes ?? 16 * 1024 * 1024,
+      bulkStatementTimeoutMs: 60_000,
+    },
   });
   return {
     app,

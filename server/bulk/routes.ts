@@ -1,0 +1,165 @@
+import type { Request, Response } from 'express';
+import Joi from 'joi';
+import type { BulkLimits } from '../api';
+import type { Database, Tx } from '../lib/db';
+import { endpoint, type Endpoint } from '../lib/endpoint';
+import { AppError, PayloadTooLarge, ValidationFailed } from '../lib/errors';
+import { CsvRowReader } from './parse-csv';
+import { NdjsonRowReader } from './parse-ndjson';
+import {
+  analyzeStaging,
+  copyIntoStaging,
+  createStagingTable,
+  findDuplicatesOfExisting,
+  findDuplicatesWithinFile,
+  findUnknownSiteCodes,
+  insertStagedObservations,
+} from './queries';
+import type { RowError } from './rows';
+import { MAX_REPORTED_ERRORS, UploadEncoder } from './upload-encoder';
+
+const CSV = 'text/csv';
+const NDJSON = 'application/x-ndjson';
+
+class DuplicateObservations extends AppError {
+  constructor(errors: readonly RowError[]) {
+    super({
+      code: 'duplicate-observations',
+      status: 409,
+      title: 'Conflict',
+      detail: 'Some rows repeat a well and instant, in the file or already stored; nothing was written. See errors.',
+      errors,
+    });
+  }
+}
+
+class WellsChanged extends AppError {
+  constructor() {
+    super({
+      code: 'conflict',
+      status: 409,
+      title: 'Conflict',
+      detail: 'Wells named in the file were deleted during the upload; nothing was written. Retry.',
+    });
+  }
+}
+
+const invalidFile = (errors: readonly RowError[]) =>
+  new ValidationFailed(
+    errors,
+    `The file has errors; nothing was written. The first ${MAX_REPORTED_ERRORS} at most are listed in errors.`,
+  );
+
+class ClientAborted extends Error {
+  constructor() {
+    super('the client closed the connection before the upload ended');
+    this.name = 'ClientAborted';
+  }
+}
+
+/** Pipes the request into `encoder`. Never destroys `req`: an error response must still reach the client. */
+function feedRequest(req: Request, encoder: UploadEncoder): void {
+  // The COPY pipeline reports the encoder's error (it reads `errored`); this listener only
+  // keeps an error raised before that pipeline starts from being an unhandled 'error' event.
+  encoder.on('error', () => undefined);
+  req.on('error', (err) => encoder.destroy(err));
+  req.on('close', () => {
+    if (!req.complete) encoder.destroy(new ClientAborted());
+  });
+  // A client gone while the key was being checked has already emitted 'close'; without
+  // this the COPY would wait forever for a body that never comes, holding its connection.
+  if (req.destroyed && !req.complete) {
+    encoder.destroy(new ClientAborted());
+    return;
+  }
+  req.pipe(encoder);
+}
+
+/** Checks the staged rows against the database; the errors, lines ascending, at most 100. */
+async function checkStaged(tx: Tx): Promise<{ errors: RowError[]; onlyDuplicates: boolean }> {
+  await analyzeStaging(tx);
+  const unknown = (await findUnknownSiteCodes(tx)).map((r) => ({
+    line: Number(r.line),
+    path: 'site_code',
+    message: `no well has site_code "${r.site_code}"`,
+  }));
+  const inFile = (await findDuplicatesWithinFile(tx)).map((r) => ({
+    line: Number(r.line),
+    path: 'observed_at',
+    message: `line ${r.first_line} already has this site_code and observed_at`,
+  }));
+  const existing = (await findDuplicatesOfExisting(tx)).map((r) => ({
+    line: Number(r.line),
+    path: 'observed_at',
+    message: 'an observation of this well at this instant already exists',
+  }));
+  const errors = [...unknown, ...inFile, ...existing].sort((a, b) => a.line - b.line).slice(0, MAX_REPORTED_ERRORS);
+  return { errors, onlyDuplicates: unknown.length === 0 };
+}
+
+async function upload(db: Database, limits: BulkLimits, req: Request, res: Response): Promise<number> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limits.bulkMaxBytes) {
+    // Refused before reading a byte: close the connection after the answer instead of draining the body.
+    res.setHeader('Connection', 'close');
+    throw new PayloadTooLarge(limits.bulkMaxBytes);
+  }
+  const reader = req.is(CSV) ? new CsvRowReader() : new NdjsonRowReader();
+  const encoder = new UploadEncoder(reader, limits.bulkMaxBytes, Date.now());
+  feedRequest(req, encoder);
+  try {
+    return await db.withTransaction(
+      async (tx) => {
+        await createStagingTable(tx);
+        const copied = await copyIntoStaging(tx, encoder);
+        if (encoder.errors.length > 0) throw invalidFile(encoder.errors);
+        const { errors, onlyDuplicates } = await checkStaged(tx);
+        if (errors.length > 0) throw onlyDuplicates ? new DuplicateObservations(errors) : invalidFile(errors);
+        const inserted = await insertStagedObservations(tx);
+        if (inserted !== copied) throw new WellsChanged();
+        return inserted;
+      },
+      // The request stream is consumed once, so a failed transaction cannot be replayed.
+      { statementTimeoutMs: limits.bulkStatementTimeoutMs, retryTransient: false },
+    );
+  } catch (err) {
+    // Unread body left: close the connection after the answer rather than read the rest.
+    if (!req.complete) res.setHeader('Connection', 'close');
+    encoder.destroy();
+    throw err;
+  }
+}
+
+export function bulkEndpoints(db: Database, limits: BulkLimits): Endpoint[] {
+  return [
+    endpoint({
+      operationId: 'uploadObservations',
+      method: 'post',
+      path: '/observations/bulk',
+      tag: 'observations',
+      summary: 'Upload many observations at once (CSV or NDJSON), all or nothing',
+      description: [
+        `Streams the body into the database; memory use does not grow with its size, which may be up to ${limits.bulkMaxBytes} bytes (413 beyond).`,
+        'CSV (text/csv): a header row naming the columns, in any order: site_code, observed_at, depth_to_water_ft (required), method, data_quality, observer, notes; an empty field means "not given". RFC 4180 quoting; CRLF or LF.',
+        'NDJSON (application/x-ndjson): one JSON object per line with the same keys; blank lines are ignored.',
+        'Values are normalized as in the JSON API: observed_at needs a Z or an offset, numbers must be finite, terms are canonicalized (method defaults to unknown, data_quality to provisional).',
+        'Either every row is inserted (201, {inserted}) or none. A bad file gets 400 validation-failed, an unknown site_code or term included;',
+        'when the only problems are rows repeating a well and instant (within the file or already stored) it gets 409 duplicate-observations.',
+        `Both list the first ${MAX_REPORTED_ERRORS} problems as errors: [{line, path, message}], line being the physical line in the file (1 = the CSV header).`,
+      ].join(' '),
+      scope: 'write',
+      rawBody: { contentTypes: [CSV, NDJSON], description: 'CSV with a header row, or NDJSON' },
+      responses: {
+        201: {
+          description: 'Every row was inserted',
+          schema: Joi.object({ inserted: Joi.number().integer().min(0).required() }),
+        },
+      },
+      errors: [409, 413, 415],
+      async handle(_input, req, res) {
+        const inserted = await upload(db, limits, req, res);
+        res.status(201).json({ inserted });
+      },
+    }),
+  ];
+}

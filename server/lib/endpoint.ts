@@ -1,0 +1,87 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type Joi from 'joi';
+import type { Authorizer } from '../auth/middleware';
+import type { Scope } from '../auth/keys';
+import { UnsupportedMediaType } from './errors';
+import { normalizePayload, type NormalizationSpec } from './normalize';
+import { validate } from './validate';
+
+/**
+ * One API operation: what it accepts, what it answers and who may call it.
+ * The same object mounts the route (validating with its joi schemas) and
+ * generates its part of the OpenAPI document, so the two cannot disagree.
+ */
+export interface Endpoint<P = unknown, Q = unknown, B = unknown> {
+  readonly operationId: string;
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express syntax, relative to /api/v1: `/wells/:id`. */
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** Scope a key needs. `read` routes are open to anonymous callers unless READS_REQUIRE_AUTH. */
+  readonly scope: Scope;
+  readonly params?: Joi.ObjectSchema<P>;
+  readonly query?: Joi.ObjectSchema<Q>;
+  /** A JSON body, validated after normalization. */
+  readonly body?: Joi.Schema<B>;
+  readonly normalize?: { readonly body?: NormalizationSpec; readonly query?: NormalizationSpec };
+  /** A non-JSON body the handler streams itself (bulk uploads); the content types it accepts. */
+  readonly rawBody?: { readonly contentTypes: readonly string[]; readonly description: string };
+  /** Success responses by status. `schema` absent means no body (e.g. 204). */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: Joi.Schema }>>;
+  /** Error statuses this operation can answer with, besides 400/401/403/503 which any may. */
+  readonly errors?: readonly number[];
+  // Method syntax (bivariant) so endpoints with different input types fit in one list.
+  handle(input: { params: P; query: Q; body: B }, req: Request, res: Response): Promise<void>;
+}
+
+/** Identity, for type inference of P, Q and B from the schemas. */
+export const endpoint = <P, Q, B>(e: Endpoint<P, Q, B>): Endpoint<P, Q, B> => e;
+
+export const API_PREFIX = '/api/v1';
+
+export const JSON_TYPES = ['application/json', 'application/*+json'];
+
+export interface MountOptions {
+  readonly authorizer: Authorizer;
+  readonly bodyLimitBytes: number;
+}
+
+/** A body was sent (Content-Length > 0 or chunked) whose type is not one of `types`. */
+function requireContentType(types: readonly string[], expected: string): RequestHandler {
+  return (req, _res, next) => {
+    if (req.is([...types]) === false) {
+      next(new UnsupportedMediaType(expected));
+      return;
+    }
+    next();
+  };
+}
+
+/** Mounts every endpoint on `router`: auth first (so no body is parsed for a caller who may not send it), then the body. */
+export function mountEndpoints(router: Router, endpoints: readonly Endpoint[], opts: MountOptions): void {
+  const jsonBody = [
+    requireContentType(JSON_TYPES, 'application/json'),
+    express.json({ limit: opts.bodyLimitBytes, type: JSON_TYPES, strict: true }),
+  ];
+  for (const e of endpoints) {
+    const body = e.rawBody
+      ? [requireContentType(e.rawBody.contentTypes, e.rawBody.contentTypes.join(' or '))]
+      : e.body
+        ? jsonBody
+        : [];
+    const handler: RequestHandler = async (req, res) => {
+      const input = {
+        params: e.params ? validate(e.params, req.params, 'params') : {},
+        query: e.query ? validate(e.query, normalizeIf(req.query, e.normalize?.query, 'query'), 'query') : {},
+        body: e.body ? validate(e.body, normalizeIf(req.body, e.normalize?.body, 'body'), 'body') : undefined,
+      };
+      await e.handle(input, req, res);
+    };
+    router[e.method](e.path, opts.authorizer.require(e.scope), ...body, handler);
+  }
+}
+
+const normalizeIf = (value: unknown, spec: NormalizationSpec | undefined, part: string): unknown =>
+  spec ? normalizePayload(value, spec, part) : value;
