@@ -11,7 +11,10 @@ import { startEmbeddedPostgres } from '../server/lib/embedded-postgres';
 import { createLogger, type Logger } from '../server/lib/logger';
 import { migrate } from '../server/lib/migrate';
 
-export async function withScriptDatabase<T>(script: string, fn: (db: Db, logger: Logger) => Promise<T>): Promise<T> {
+export async function withScriptDatabase<T>(
+  script: string,
+  fn: (db: Db, logger: Logger, migrationsApplied: readonly string[]) => Promise<T>,
+): Promise<T> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, script, pino.destination({ fd: 2, sync: true }));
   const embedded =
@@ -24,8 +27,8 @@ export async function withScriptDatabase<T>(script: string, fn: (db: Db, logger:
     const connectTimeoutMs = Math.max(config.db.acquireTimeoutMs, config.db.startupWaitMs);
     return await withSingleConnection(url, `${config.appName}:${script}`, connectTimeoutMs, async (db) => {
       // Idempotent, and under an advisory lock: safe while servers run.
-      await migrate(db, logger);
-      return fn(db, logger);
+      const applied = await migrate(db, logger);
+      return fn(db, logger, applied);
     });
   } finally {
     // Leave a server another process was already using running.
