@@ -11,9 +11,12 @@ import { startEmbeddedPostgres } from '../server/lib/embedded-postgres';
 import { createLogger, type Logger } from '../server/lib/logger';
 import { migrate } from '../server/lib/migrate';
 
+/** Opens `count` more connections like the script's own and closes them when `fn` settles. */
+export type WithMoreConnections = <T>(count: number, fn: (dbs: readonly Db[]) => Promise<T>) => Promise<T>;
+
 export async function withScriptDatabase<T>(
   script: string,
-  fn: (db: Db, logger: Logger, migrationsApplied: readonly string[]) => Promise<T>,
+  fn: (db: Db, logger: Logger, migrationsApplied: readonly string[], more: WithMoreConnections) => Promise<T>,
 ): Promise<T> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel, script, pino.destination({ fd: 2, sync: true }));
@@ -25,10 +28,18 @@ export async function withScriptDatabase<T>(
     const url = config.db.url ?? (embedded?.url as string);
     // A script has no request waiting on it: give the connection as long as start-up would get.
     const connectTimeoutMs = Math.max(config.db.acquireTimeoutMs, config.db.startupWaitMs);
-    return await withSingleConnection(url, `${config.appName}:${script}`, connectTimeoutMs, async (db) => {
+    const connect = <R>(fnOnDb: (db: Db) => Promise<R>) =>
+      withSingleConnection(url, `${config.appName}:${script}`, connectTimeoutMs, fnOnDb);
+    const more: WithMoreConnections = <R>(count: number, fnOnDbs: (dbs: readonly Db[]) => Promise<R>) => {
+      // Nested so each connection closes in a finally, innermost first.
+      const open = (opened: readonly Db[]): Promise<R> =>
+        opened.length >= count ? fnOnDbs(opened) : connect((db) => open([...opened, db]));
+      return open([]);
+    };
+    return await connect(async (db) => {
       // Idempotent, and under an advisory lock: safe while servers run.
       const applied = await migrate(db, logger);
-      return fn(db, logger, applied);
+      return fn(db, logger, applied, more);
     });
   } finally {
     // Leave a server another process was already using running.

@@ -88,6 +88,8 @@ export const insertObservations = (db: Db, plans: readonly ObservationPlan[], sc
                        ELSE 'approved' END,
                   observer
            FROM reading
+           -- In key order the unique index grows at its right edge instead of splitting pages all over it.
+           ORDER BY well_id, k DESC
            ON CONFLICT (well_id, observed_at) DO NOTHING`,
     values: [
       column(plans, 'site_code'),

@@ -173,16 +173,17 @@ describe('npm run seed', () => {
   it('adds exactly N wells and N×M readings, adds nothing on a re-run, and gives identical content on a fresh database', async () => {
     const [first, second] = [await createTestDatabase('cli_seed_a'), await createTestDatabase('cli_seed_b')];
     databases.push(first, second);
-    const args = ['--wells', '30', '--observations-per-well', '12', '--contacts', '4'];
+    // Over two batches of wells, so three connections really insert side by side.
+    const args = ['--wells', '2500', '--observations-per-well', '12', '--contacts', '4'];
 
-    const run1 = await runCli('seed', [...args, '--json'], first.url);
+    const run1 = await runCli('seed', [...args, '--jobs', '3', '--json'], first.url);
     expectSuccess(run1);
     const result1 = JSON.parse(run1.stdout) as {
       added: Record<string, number>;
       seconds: number;
       rowsPerSecond: number;
     };
-    expect(result1.added).toEqual({ wells: 30, observations: 360, contacts: 4, links: 36 });
+    expect(result1.added).toMatchObject({ wells: 2500, observations: 30_000, contacts: 4 });
     expect(result1.seconds).toBeGreaterThan(0);
 
     const counts = await first.query((db) =>
@@ -194,7 +195,13 @@ describe('npm run seed', () => {
                       (SELECT max(n)::int FROM (SELECT count(*) AS n FROM observations GROUP BY well_id) x) AS per_well_max`,
       }),
     );
-    expect(counts).toEqual({ wells: 30, seeded: 30, observations: 360, per_well_min: 12, per_well_max: 12 });
+    expect(counts).toEqual({ wells: 2500, seeded: 2500, observations: 30_000, per_well_min: 12, per_well_max: 12 });
+    // What the run reports adding is what the database holds, whichever connection added it.
+    const links = await first.query((db) =>
+      db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM well_contacts' }),
+    );
+    expect(links.n).toBeGreaterThan(2500);
+    expect(result1.added.links).toBe(links.n);
 
     // Readings lie inside each well, weekly, ending on the fixed date, with vocabulary terms.
     const shape = await first.query((db) =>
@@ -217,14 +224,15 @@ describe('npm run seed', () => {
       /added 0 wells, 0 observations, 0 contacts, 0 well-contact links in [\d.]+ s \(\d+ rows\/s\)/,
     );
 
-    const run3 = await runCli('seed', args, second.url);
+    // One connection must give the same rows as three.
+    const run3 = await runCli('seed', [...args, '--jobs', '1'], second.url);
     expectSuccess(run3);
-    expect(run3.stdout).toMatch(/added 30 wells, 360 observations, 4 contacts, 36 well-contact links/);
+    expect(run3.stdout).toContain(`added 2500 wells, 30000 observations, 4 contacts, ${links.n} well-contact links`);
     const [digestA, digestB] = [await first.query(contentDigest), await second.query(contentDigest)];
     expect(digestA.wells).toMatch(/^[0-9a-f]{32}$/);
     expect(digestB).toEqual(digestA);
 
-    reportFigures('seed 30 wells × 12 readings', {
+    reportFigures('seed 2500 wells × 12 readings', {
       firstRunMs: run1.ms,
       rerunMs: run2.ms,
       seedSeconds: result1.seconds,
@@ -239,6 +247,7 @@ describe('npm run seed', () => {
     [['--wells', '1.5', '--observations-per-well', '1']],
     [['--wells', '10', '--observations-per-well', '-1']],
     [['--wells', '10', '--observations-per-well', '1', '--colour']],
+    [['--wells', '10', '--observations-per-well', '1', '--jobs', '0']],
   ])('exits 2 with usage on stderr for %j', async (args) => {
     const result = await runCli('seed', args, 'postgres://nobody@127.0.0.1:1/none');
     expect(result).toMatchObject({ code: 2, stdout: '' });
