@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildTestApp, type TestApp } from '../support/app';
-import { bearer, issueKey } from '../support/api-keys';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
 import { logLinesFor, type LogLine } from '../support/log-capture';
 import { expectProblem } from '../support/problem-assertions';
 
@@ -12,22 +12,10 @@ const DEAD_DATABASE_URL = 'postgresql://nobody:x@127.0.0.1:1/none';
 // The machine is shared and noisy; this bound only stops a hung test.
 jest.setTimeout(60_000);
 
-let database: TestDatabase;
-let t: TestApp;
-let writeKey: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase('app_basics');
-  t = buildTestApp(database.url);
-  writeKey = await issueKey(database, 'write');
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'app_basics', keys: ['write'] });
 
 /** The access-log lines written for one request, found by its id. */
-const linesFor = (app: TestApp, requestId: string) => logLinesFor(app.logs as LogLine[], requestId);
+const linesFor = (app: Pick<TestApp, 'logs'>, requestId: string) => logLinesFor(app.logs as LogLine[], requestId);
 
 describe('X-Request-Id', () => {
   it.each(['abc-123', 'trace.01:span_02', 'a'.repeat(128)])('echoes a safe client id %p', async (id) => {
@@ -141,7 +129,7 @@ describe('access logs', () => {
     await request(t.app).get('/api/v1/wells/123456789').set('X-Request-Id', 'level-404').expect(404);
     await request(t.app)
       .post('/api/v1/wells')
-      .set(...bearer(writeKey))
+      .set(...bearer(t.keys.write))
       .set('Content-Type', 'text/plain')
       .send('x')
       .set('X-Request-Id', 'level-415')

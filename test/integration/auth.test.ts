@@ -2,49 +2,29 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { generateApiKey } from '../../server/auth/keys';
 import { bearer, issueKey } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
 import { buildTestApp, type TestApp } from '../support/app';
-import type { Db } from '../../server/lib/db';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { logLinesFor, type LogLine } from '../support/log-capture';
 import { expectProblem } from '../support/problem-assertions';
+import { countRows } from '../support/table-rows';
 
 // The machine is shared and noisy; these bounds only stop a hung test.
 jest.setTimeout(120_000);
 
 const TOLERANT = { acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000 } as const;
 
-let database: TestDatabase;
-let t: TestApp;
-let keys: { read: string; write: string; admin: string };
-
-/** Setup and assertion SQL on the app's own pool: a fresh connection per statement is too slow on a busy machine. */
-const onPool = <T>(fn: (db: Db) => Promise<T>): Promise<T> => fn(t.db);
-
-beforeAll(async () => {
-  database = await createTestDatabase('auth');
-  t = buildTestApp(database.url, TOLERANT);
-  keys = {
-    read: await issueKey(database, 'read'),
-    write: await issueKey(database, 'write'),
-    admin: await issueKey(database, 'admin'),
-  };
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'auth', ...TOLERANT, keys: ['read', 'write', 'admin'] });
 
 let seq = 0;
 const newWell = () => ({ site_code: `KS-AUTH-${++seq}`, name: 'Auth test well', latitude: 37.5, longitude: -100.5 });
-const postWell = (app: TestApp, authorization?: string) => {
+const postWell = (app: Pick<TestApp, 'app'>, authorization?: string) => {
   const req = request(app.app).post('/api/v1/wells');
   if (authorization !== undefined) req.set('Authorization', authorization);
   return req.send(newWell());
 };
-const wellCount = () =>
-  onPool((db) => db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM wells' }).then((r) => r.n));
+const wellCount = () => t.onPool((db) => countRows(db, 'wells'));
 const revoke = (key: string) =>
-  onPool((db) =>
+  t.onPool((db) =>
     db.exec({ text: 'UPDATE api_keys SET revoked_at = now() WHERE key_prefix = $1', values: [key.slice(3, 19)] }),
   );
 
@@ -77,8 +57,8 @@ describe('writes', () => {
   });
 
   it('answer 401 invalid_token for a known prefix with a wrong secret', async () => {
-    const forged = `${keys.write.slice(0, 20)}${generateApiKey().key.slice(20)}`;
-    expect(forged).not.toBe(keys.write);
+    const forged = `${t.keys.write.slice(0, 20)}${generateApiKey().key.slice(20)}`;
+    expect(forged).not.toBe(t.keys.write);
     const res = await postWell(t, `Bearer ${forged}`);
     expectProblem(res, 401, 'unauthorized');
     expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
@@ -86,19 +66,19 @@ describe('writes', () => {
 
   it('answer 403 insufficient_scope for a read key, and write nothing', async () => {
     const before = await wellCount();
-    const res = await postWell(t, `Bearer ${keys.read}`);
+    const res = await postWell(t, `Bearer ${t.keys.read}`);
     expectProblem(res, 403, 'forbidden');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="aquifer", error="insufficient_scope"/);
     expect(await wellCount()).toBe(before);
   });
 
   it.each(['write', 'admin'] as const)('succeed with a %s key, with the scheme in any case', async (scope) => {
-    await postWell(t, `Bearer ${keys[scope]}`).expect(201);
-    await postWell(t, `bearer ${keys[scope]}`).expect(201);
+    await postWell(t, `Bearer ${t.keys[scope]}`).expect(201);
+    await postWell(t, `bearer ${t.keys[scope]}`).expect(201);
   });
 
   it('refuse a key at once after it is revoked', async () => {
-    const key = await issueKey(database, 'write', 'soon-revoked');
+    const key = await issueKey(t.database, 'write', 'soon-revoked');
     await postWell(t, `Bearer ${key}`).expect(201);
     await revoke(key);
     const res = await postWell(t, `Bearer ${key}`);
@@ -130,7 +110,7 @@ describe('reads', () => {
   describe('with READS_REQUIRE_AUTH', () => {
     let closed: TestApp;
     beforeAll(() => {
-      closed = buildTestApp(database.url, { ...TOLERANT, readsRequireAuth: true, poolSize: 2 });
+      closed = buildTestApp(t.database.url, { ...TOLERANT, readsRequireAuth: true, poolSize: 2 });
     });
     afterAll(() => closed.close());
 
@@ -144,7 +124,7 @@ describe('reads', () => {
     it.each(['read', 'write', 'admin'] as const)('succeed with a %s key', async (scope) => {
       await request(closed.app)
         .get('/api/v1/wells')
-        .set(...bearer(keys[scope]))
+        .set(...bearer(t.keys[scope]))
         .expect(200);
     });
 
@@ -164,9 +144,9 @@ describe('reads', () => {
 
 describe('secrecy', () => {
   it('stores only a 32-byte SHA-256 of the key, never the key or its secret', async () => {
-    const key = await issueKey(database, 'write', 'stored-check');
+    const key = await issueKey(t.database, 'write', 'stored-check');
     const secret = key.slice(20);
-    const row = await onPool((db) =>
+    const row = await t.onPool((db) =>
       db.one<{ key_hash: Buffer; whole_row: string }>({
         text: 'SELECT key_hash, row_to_json(k)::text AS whole_row FROM api_keys k WHERE key_prefix = $1',
         values: [key.slice(3, 19)],
@@ -179,9 +159,9 @@ describe('secrecy', () => {
   });
 
   it('never writes a key or its secret to the logs, whatever the outcome', async () => {
-    const revoked = await issueKey(database, 'write', 'logged-revoked');
+    const revoked = await issueKey(t.database, 'write', 'logged-revoked');
     await revoke(revoked);
-    const presented = [keys.read, keys.write, keys.admin, revoked, generateApiKey().key];
+    const presented = [t.keys.read, t.keys.write, t.keys.admin, revoked, generateApiKey().key];
     let n = 0;
     for (const key of presented) {
       for (const send of [

@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { bearer, issueKey } from '../support/api-keys';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
 import { buildTestApp, type TestApp } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { expectProblem } from '../support/problem-assertions';
 
 // The machine is shared and noisy; these bounds only stop a hung test.
@@ -13,39 +13,30 @@ jest.setTimeout(60_000);
 const SMALL_LIMIT = 2_000;
 const PATH = '/api/v1/observations/bulk';
 
-let database: TestDatabase;
-let t: TestApp;
+// Generous acquire timeouts: on a loaded machine a new connection alone can take seconds.
+const t = useApiFixture({ label: 'bulk', acquireTimeoutMs: 15_000, keys: ['write', 'read'], setupTimeoutMs: 180_000 });
 let small: TestApp;
-let writeKey: string;
-let readKey: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase('bulk');
-  // Generous acquire timeouts: on a loaded machine a new connection alone can take seconds.
-  t = buildTestApp(database.url, { acquireTimeoutMs: 15_000 });
-  small = buildTestApp(database.url, { bulkMaxBytes: SMALL_LIMIT, acquireTimeoutMs: 15_000 });
-  writeKey = await issueKey(database, 'write');
-  readKey = await issueKey(database, 'read');
-  await database.query((db) =>
+  small = t.extraApp({ bulkMaxBytes: SMALL_LIMIT, acquireTimeoutMs: 15_000 });
+  await t.database.query((db) =>
     db.exec({
       text: `INSERT INTO wells (site_code, name, latitude, longitude)
              SELECT 'W-' || n, 'Well ' || n, 37.5, -100.5 FROM generate_series(1, 3) AS n`,
     }),
   );
 }, 180_000);
-afterAll(async () => {
-  await t.close();
-  await small.close();
-  await database.drop();
-});
 
-const upload = (contentType: string, body: string, app = t) =>
+/** An app under test: the file's own, or one built here with other limits. */
+type UploadTarget = Pick<TestApp, 'app' | 'db'>;
+
+const upload = (contentType: string, body: string, app: UploadTarget = t) =>
   request(app.app)
     .post(PATH)
-    .set(...bearer(writeKey))
+    .set(...bearer(t.keys.write))
     .set('Content-Type', contentType)
     .send(body);
-const csv = (body: string, app = t) => upload('text/csv', body, app);
+const csv = (body: string, app: UploadTarget = t) => upload('text/csv', body, app);
 const ndjson = (body: string) => upload('application/x-ndjson', body);
 
 interface StoredRow {
@@ -59,7 +50,7 @@ interface StoredRow {
 }
 
 const storedRows = (where = 'TRUE') =>
-  database.query((db) =>
+  t.database.query((db) =>
     db.many<StoredRow>({
       text: `SELECT w.site_code, to_char(o.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS observed_at,
                     o.depth_to_water_ft, o.method, o.data_quality, o.observer, o.notes
@@ -69,21 +60,21 @@ const storedRows = (where = 'TRUE') =>
 
 /** Count and a hash of every stored observation, to prove a failed upload changed nothing. */
 const snapshot = () =>
-  database.query((db) =>
+  t.database.query((db) =>
     db.one<{ n: number; h: string }>({
       text: `SELECT count(*)::int AS n, md5(coalesce(string_agg(o::text, '|' ORDER BY o.id), '')) AS h FROM observations o`,
     }),
   );
 
 /** Nothing changed, and the pool still serves: every client back and idle, and a write goes through. */
-async function expectUnchangedAndHealthy(before: { n: number; h: string }, app = t): Promise<void> {
+async function expectUnchangedAndHealthy(before: { n: number; h: string }, app: UploadTarget = t): Promise<void> {
   expect(await snapshot()).toEqual(before);
   for (let i = 0; i < 50 && app.db.stats().idle !== app.db.stats().total; i++) await sleep(100);
   expect(app.db.stats().waiting).toBe(0);
   expect(app.db.stats().idle).toBe(app.db.stats().total);
   const ok = await csv('site_code,observed_at,depth_to_water_ft\nW-3,1900-01-01T00:00:00Z,1\n', app);
   expect(ok.status).toBe(201);
-  await database.query((db) =>
+  await t.database.query((db) =>
     db.exec({ text: "DELETE FROM observations WHERE observed_at = '1900-01-01T00:00:00Z'" }),
   );
 }
@@ -306,7 +297,7 @@ describe('POST /observations/bulk: refused requests', () => {
             port,
             method: 'POST',
             path: PATH,
-            headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${writeKey}` },
+            headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${t.keys.write}` },
           },
           (res) => {
             let body = '';
@@ -349,7 +340,7 @@ describe('POST /observations/bulk: refused requests', () => {
         port,
         method: 'POST',
         path: PATH,
-        headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${writeKey}` },
+        headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${t.keys.write}` },
       });
       req.on('error', () => undefined);
       req.write(rows(300));
@@ -366,7 +357,7 @@ describe('POST /observations/bulk: refused requests', () => {
 
   it('releases its connection when the client left while its key was still being checked', async () => {
     // One pooled connection, held by the test, so the key lookup queues until the client is gone.
-    const one = buildTestApp(database.url, { poolSize: 1, acquireTimeoutMs: 10_000 });
+    const one = buildTestApp(t.database.url, { poolSize: 1, acquireTimeoutMs: 10_000 });
     const before = await snapshot();
     const server = http.createServer(one.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -379,7 +370,7 @@ describe('POST /observations/bulk: refused requests', () => {
         port,
         method: 'POST',
         path: PATH,
-        headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${writeKey}` },
+        headers: { 'Content-Type': 'text/csv', Authorization: `Bearer ${t.keys.write}` },
       });
       req.on('error', () => undefined);
       req.write(rows(10));
@@ -407,7 +398,7 @@ describe('POST /observations/bulk: refused requests', () => {
     expectProblem(
       await request(t.app)
         .post(PATH)
-        .set(...bearer(readKey))
+        .set(...bearer(t.keys.read))
         .set('Content-Type', 'text/csv')
         .send(body),
       403,

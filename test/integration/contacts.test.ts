@@ -1,29 +1,15 @@
 import request from 'supertest';
-import { bearer, issueKey } from '../support/api-keys';
-import { buildTestApp, type TestApp } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
 import { errorPaths, expectProblem } from '../support/problem-assertions';
+import { countRows as countTableRows, insertWell } from '../support/table-rows';
 
 jest.setTimeout(60_000);
 
-let database: TestDatabase;
-let t: TestApp;
-let writeKey: string;
-let readKey: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase('contacts');
-  t = buildTestApp(database.url);
-  writeKey = await issueKey(database, 'write');
-  readKey = await issueKey(database, 'read');
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'contacts', keys: ['write', 'read'] });
 
 const api = () => request(t.app);
-const auth = () => bearer(writeKey);
+const auth = () => bearer(t.keys.write);
 
 const createContact = async (body: Record<string, unknown>) => {
   const res = await api()
@@ -35,21 +21,15 @@ const createContact = async (body: Record<string, unknown>) => {
 };
 
 let wellSeq = 0;
-const createWell = async () => {
-  wellSeq += 1;
-  const row = await database.query((db) =>
-    db.one<{ id: string }>({
-      text: `INSERT INTO wells (site_code, name, latitude, longitude) VALUES ($1, $2, 37.5, -100.5) RETURNING id`,
-      values: [`CT-${wellSeq}`, `Contact test well ${wellSeq}`],
-    }),
+const createWell = () => {
+  const n = ++wellSeq;
+  return t.database.query((db) =>
+    insertWell(db, { site_code: `CT-${n}`, name: `Contact test well ${n}`, latitude: 37.5, longitude: -100.5 }),
   );
-  return Number(row.id);
 };
 
 const countRows = (table: 'contacts' | 'well_contacts', where = 'TRUE', values: unknown[] = []) =>
-  database.query((db) =>
-    db.one<{ n: number }>({ text: `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, values }).then((r) => r.n),
-  );
+  t.database.query((db) => countTableRows(db, table, where, values));
 
 describe('POST /api/v1/contacts', () => {
   it('creates a contact, normalising emails and phones, and answers 201 with Location', async () => {
@@ -79,7 +59,7 @@ describe('POST /api/v1/contacts', () => {
       .get(res.headers.location as string)
       .expect(200);
     expect(got.body).toEqual(res.body);
-    const row = await database.query((db) =>
+    const row = await t.database.query((db) =>
       db.one<{ emails: string[]; phones: string[] }>({
         text: 'SELECT emails, phones FROM contacts WHERE id = $1',
         values: [res.body.id],
@@ -129,7 +109,7 @@ describe('POST /api/v1/contacts', () => {
     expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
     const reader = await api()
       .post('/api/v1/contacts')
-      .set(...bearer(readKey))
+      .set(...bearer(t.keys.read))
       .send({ name: 'Nobody' });
     expectProblem(reader, 403, 'forbidden');
     expect(await countRows('contacts')).toBe(before);
@@ -195,7 +175,7 @@ describe('PATCH /api/v1/contacts/:id', () => {
     expectProblem(await api().patch(`/api/v1/contacts/${created.id}`).send({ name: 'X' }), 401, 'unauthorized');
     const reader = await api()
       .patch(`/api/v1/contacts/${created.id}`)
-      .set(...bearer(readKey))
+      .set(...bearer(t.keys.read))
       .send({ name: 'X' });
     expectProblem(reader, 403, 'forbidden');
     expect((await api().get(`/api/v1/contacts/${created.id}`)).body.name).toBe('Guarded');
@@ -217,7 +197,7 @@ describe('DELETE /api/v1/contacts/:id', () => {
     expectProblem(
       await api()
         .delete(`/api/v1/contacts/${contact.id}`)
-        .set(...bearer(readKey)),
+        .set(...bearer(t.keys.read)),
       403,
       'forbidden',
     );
@@ -244,7 +224,7 @@ describe('DELETE /api/v1/contacts/:id', () => {
 describe('GET /api/v1/contacts (keyset pages)', () => {
   it('never skips or repeats a contact while others are inserted between pages', async () => {
     for (let i = 0; i < 7; i += 1) await createContact({ name: `Paged ${i}` });
-    const existing = await database.query((db) =>
+    const existing = await t.database.query((db) =>
       db.many<{ id: string }>({ text: 'SELECT id FROM contacts ORDER BY id' }).then((r) => r.map((x) => Number(x.id))),
     );
     const seen: number[] = [];
@@ -405,7 +385,7 @@ describe('well–contact links', () => {
     expectProblem(
       await api()
         .put(path)
-        .set(...bearer(readKey))
+        .set(...bearer(t.keys.read))
         .send({ role: 'owner' }),
       403,
       'forbidden',
@@ -419,7 +399,7 @@ describe('well–contact links', () => {
     expectProblem(
       await api()
         .delete(path)
-        .set(...bearer(readKey)),
+        .set(...bearer(t.keys.read)),
       403,
       'forbidden',
     );

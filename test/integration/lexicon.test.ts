@@ -1,32 +1,17 @@
 import request from 'supertest';
 import { VOCABULARIES, type VocabularyName } from '../../server/lexicon/vocabularies';
-import { buildTestApp, type TestApp } from '../support/app';
-import type { Db } from '../../server/lib/db';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useApiFixture } from '../support/api-fixture';
 
 // The machine is shared and noisy; these bounds only stop a hung test.
 jest.setTimeout(120_000);
 
-let database: TestDatabase;
-let t: TestApp;
-
-/** Setup and assertion SQL on the app's own pool: a fresh connection per statement is too slow on a busy machine. */
-const onPool = <T>(fn: (db: Db) => Promise<T>): Promise<T> => fn(t.db);
-
-beforeAll(async () => {
-  database = await createTestDatabase('lexicon');
-  t = buildTestApp(database.url, { acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000 });
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'lexicon', acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000 });
 
 const NAMES = Object.keys(VOCABULARIES) as VocabularyName[];
 
 /** The terms a lookup table holds, in display order. */
 const tableTerms = (name: VocabularyName) =>
-  onPool((db) =>
+  t.onPool((db) =>
     db
       // The table name comes from the VOCABULARIES constant, never from a request.
       .many<{ term: string }>({ text: `SELECT term FROM ${VOCABULARIES[name].table} ORDER BY sort_order, term` })
@@ -40,7 +25,7 @@ describe('the lookup tables', () => {
 
   it('are every vocabulary table the migrations created', async () => {
     // A lookup table added by a migration but missing from VOCABULARIES would escape the check above.
-    const tables = await onPool((db) =>
+    const tables = await t.onPool((db) =>
       db.many<{ table_name: string }>({
         text: `SELECT c.table_name FROM information_schema.columns c
                WHERE c.table_schema = 'public' AND c.column_name IN ('term', 'label', 'description', 'sort_order')
@@ -76,7 +61,7 @@ describe('GET /api/v1/lexicon', () => {
   });
 
   it('reflects a term added to a table (it reads the database, not the code)', async () => {
-    const inserted = await onPool((db) =>
+    const inserted = await t.onPool((db) =>
       db.exec({
         text: "INSERT INTO contact_roles (term, label, description, sort_order) VALUES ('tester', 'Tester', 'Test only', 99)",
       }),
@@ -86,7 +71,7 @@ describe('GET /api/v1/lexicon', () => {
       const res = await request(t.app).get('/api/v1/lexicon').expect(200);
       expect(res.body.contact_role.at(-1)).toMatchObject({ term: 'tester' });
     } finally {
-      await onPool((db) => db.exec({ text: "DELETE FROM contact_roles WHERE term = 'tester'" }));
+      await t.onPool((db) => db.exec({ text: "DELETE FROM contact_roles WHERE term = 'tester'" }));
     }
   });
 });

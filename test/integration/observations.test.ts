@@ -1,58 +1,28 @@
 import request from 'supertest';
-import { bearer, issueKey } from '../support/api-keys';
-import { buildTestApp, type TestApp } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
 import { errorPaths, expectProblem } from '../support/problem-assertions';
+import { countRows, insertObservations, insertWell, type Reading } from '../support/table-rows';
 
 jest.setTimeout(60_000);
 
-let database: TestDatabase;
-let t: TestApp;
-let writeKey: string;
-let readKey: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase('observations');
-  t = buildTestApp(database.url);
-  writeKey = await issueKey(database, 'write');
-  readKey = await issueKey(database, 'read');
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'observations', keys: ['write', 'read'] });
 
 let siteSeq = 0;
 /** A well straight in the database; its id as a number. */
 const createWell = (county: string | null = 'Finney') =>
-  database.query(async (db) => {
-    siteSeq += 1;
-    const row = await db.one<{ id: string }>({
-      text: `INSERT INTO wells (site_code, name, county, latitude, longitude)
-             VALUES ($1, 'Obs well', $2, 37.9, -100.8) RETURNING id`,
-      values: [`OBS-${siteSeq}`, county],
-    });
-    return Number(row.id);
-  });
+  t.database.query((db) =>
+    insertWell(db, { site_code: `OBS-${++siteSeq}`, name: 'Obs well', county, latitude: 37.9, longitude: -100.8 }),
+  );
 
 /** Observations straight in the database, as [ISO instant, depth] pairs. */
-const seedObservations = (wellId: number, rows: readonly (readonly [string, number])[]) =>
-  database.query((db) =>
-    db.exec({
-      text: `INSERT INTO observations (well_id, observed_at, depth_to_water_ft)
-             SELECT $1, t, d FROM unnest($2::timestamptz[], $3::float8[]) AS u(t, d)`,
-      values: [wellId, rows.map((r) => r[0]), rows.map((r) => r[1])],
-    }),
-  );
+const seedObservations = (wellId: number, rows: readonly Reading[]) =>
+  t.database.query((db) => insertObservations(db, wellId, rows));
 
 const countObservations = (wellId: number) =>
-  database.query((db) =>
-    db
-      .one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM observations WHERE well_id = $1', values: [wellId] })
-      .then((r) => r.n),
-  );
+  t.database.query((db) => countRows(db, 'observations', 'well_id = $1', [wellId]));
 
-const postObservation = (wellId: number | string, body: unknown, key: string | null = writeKey) => {
+const postObservation = (wellId: number | string, body: unknown, key: string | null = t.keys.write) => {
   const req = request(t.app).post(`/api/v1/wells/${wellId}/observations`);
   if (key !== null) req.set(...bearer(key));
   return req.send(body as object);
@@ -107,7 +77,7 @@ describe('POST /api/v1/wells/:id/observations', () => {
       data_quality: 'approved',
       observer: 'J. Smith',
     });
-    const row = await database.query((db) =>
+    const row = await t.database.query((db) =>
       db.one<Record<string, unknown>>({
         text: `SELECT to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at, method, data_quality
                FROM observations WHERE id = $1`,
@@ -130,7 +100,7 @@ describe('POST /api/v1/wells/:id/observations', () => {
     const anonymous = await postObservation(wellId, body, null);
     expectProblem(anonymous, 401, 'unauthorized');
     expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
-    expectProblem(await postObservation(wellId, body, readKey), 403, 'forbidden');
+    expectProblem(await postObservation(wellId, body, t.keys.read), 403, 'forbidden');
     expect(await countObservations(wellId)).toBe(0);
   });
 
@@ -228,14 +198,14 @@ describe('GET and DELETE /api/v1/observations/:id', () => {
     expectProblem(
       await request(t.app)
         .delete(path)
-        .set(...bearer(readKey)),
+        .set(...bearer(t.keys.read)),
       403,
       'forbidden',
     );
     expect(await countObservations(wellId)).toBe(1);
     const res = await request(t.app)
       .delete(path)
-      .set(...bearer(writeKey))
+      .set(...bearer(t.keys.write))
       .expect(204);
     expect(res.text).toBe('');
     expect(await countObservations(wellId)).toBe(0);
@@ -243,7 +213,7 @@ describe('GET and DELETE /api/v1/observations/:id', () => {
     expectProblem(
       await request(t.app)
         .delete(path)
-        .set(...bearer(writeKey)),
+        .set(...bearer(t.keys.write)),
       404,
       'not-found',
     );
@@ -256,13 +226,13 @@ describe('DELETE /api/v1/wells/:id with observations', () => {
     await seedObservations(wellId, hourly('2024-01-01T00:00:00Z', 3));
     const refused = await request(t.app)
       .delete(`/api/v1/wells/${wellId}`)
-      .set(...bearer(writeKey));
+      .set(...bearer(t.keys.write));
     expectProblem(refused, 409);
     expect(await countObservations(wellId)).toBe(3);
     await request(t.app).get(`/api/v1/wells/${wellId}`).expect(200);
     await request(t.app)
       .delete(`/api/v1/wells/${wellId}?cascade=true`)
-      .set(...bearer(writeKey))
+      .set(...bearer(t.keys.write))
       .expect(204);
     expect(await countObservations(wellId)).toBe(0);
     expectProblem(await request(t.app).get(`/api/v1/wells/${wellId}`), 404, 'not-found');

@@ -3,46 +3,24 @@ import type { Db, Sql } from '../../server/lib/db';
 import { summarizeWell } from '../../server/observations/queries';
 import { countyStats } from '../../server/stats/queries';
 import { bearer, issueKey } from '../support/api-keys';
-import { buildTestApp, type TestApp } from '../support/app';
+import { useApiFixture } from '../support/api-fixture';
+import { buildTestApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { errorPaths, expectProblem } from '../support/problem-assertions';
+import { insertObservations, insertWell, type Reading } from '../support/table-rows';
 
 jest.setTimeout(120_000);
 
-let database: TestDatabase;
-let t: TestApp;
-
-beforeAll(async () => {
-  database = await createTestDatabase('stats');
-  t = buildTestApp(database.url);
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
-
-type Reading = readonly [iso: string, depth: number];
+const t = useApiFixture({ label: 'stats' });
 
 let siteSeq = 0;
 const createWell = (db: TestDatabase, county: string | null) =>
-  db.query(async (q) => {
-    siteSeq += 1;
-    const row = await q.one<{ id: string }>({
-      text: `INSERT INTO wells (site_code, name, county, latitude, longitude)
-             VALUES ($1, 'Stats well', $2, 37.9, -100.8) RETURNING id`,
-      values: [`STATS-${siteSeq}`, county],
-    });
-    return Number(row.id);
-  });
+  db.query((q) =>
+    insertWell(q, { site_code: `STATS-${++siteSeq}`, name: 'Stats well', county, latitude: 37.9, longitude: -100.8 }),
+  );
 
 const seedObservations = (db: TestDatabase, wellId: number, rows: readonly Reading[]) =>
-  db.query((q) =>
-    q.exec({
-      text: `INSERT INTO observations (well_id, observed_at, depth_to_water_ft)
-             SELECT $1, t, d FROM unnest($2::timestamptz[], $3::float8[]) AS u(t, d)`,
-      values: [wellId, rows.map((r) => r[0]), rows.map((r) => r[1])],
-    }),
-  );
+  db.query((q) => insertObservations(q, wellId, rows));
 
 /** Deterministic pseudo-random numbers in [0, 1), so a failure reproduces. */
 function seeded(seed: number): () => number {
@@ -91,11 +69,15 @@ describe('GET /api/v1/wells/:id/summary', () => {
   const summary = (wellId: number | string) => request(t.app).get(`/api/v1/wells/${wellId}/summary`);
 
   it('matches count, range, mean and least-squares trend computed independently', async () => {
-    const wellId = await createWell(database, 'Summit');
+    const wellId = await createWell(t.database, 'Summit');
     const rows = readings(7, 40, '2019-01-01T00:00:00Z', 0.01);
-    await seedObservations(database, wellId, rows);
+    await seedObservations(t.database, wellId, rows);
     // Another well's readings must not leak into this summary.
-    await seedObservations(database, await createWell(database, 'Summit'), readings(8, 10, '2019-01-01T00:00:00Z', -1));
+    await seedObservations(
+      t.database,
+      await createWell(t.database, 'Summit'),
+      readings(8, 10, '2019-01-01T00:00:00Z', -1),
+    );
     const res = await summary(wellId).expect(200);
 
     const depths = rows.map((r) => r[1]);
@@ -119,21 +101,21 @@ describe('GET /api/v1/wells/:id/summary', () => {
   });
 
   it('gives a negative trend for a rising water table and an exact one for a perfect line', async () => {
-    const wellId = await createWell(database, 'Summit');
+    const wellId = await createWell(t.database, 'Summit');
     const start = Date.parse('2020-01-01T00:00:00Z');
     // Exactly 1 ft shallower per Julian year.
     const rows: Reading[] = [0, 1, 2, 3].map((y) => [
       new Date(start + y * SECONDS_PER_JULIAN_YEAR * 1000).toISOString(),
       50 - y,
     ]);
-    await seedObservations(database, wellId, rows);
+    await seedObservations(t.database, wellId, rows);
     const res = await summary(wellId).expect(200);
     expectClose(res.body.trend_ft_per_year, -1);
     expectClose(res.body.mean_depth_ft, 48.5);
   });
 
   it('answers count 0 and nulls for a well without observations', async () => {
-    const wellId = await createWell(database, 'Summit');
+    const wellId = await createWell(t.database, 'Summit');
     expect((await summary(wellId).expect(200)).body).toEqual({
       well_id: wellId,
       count: 0,
@@ -147,8 +129,8 @@ describe('GET /api/v1/wells/:id/summary', () => {
   });
 
   it('has a null trend with a single observation', async () => {
-    const wellId = await createWell(database, 'Summit');
-    await seedObservations(database, wellId, [['2021-06-01T12:00:00.250Z', -2.5]]);
+    const wellId = await createWell(t.database, 'Summit');
+    await seedObservations(t.database, wellId, [['2021-06-01T12:00:00.250Z', -2.5]]);
     expect((await summary(wellId).expect(200)).body).toEqual({
       well_id: wellId,
       count: 1,
@@ -170,14 +152,11 @@ describe('GET /api/v1/wells/:id/summary', () => {
 });
 
 describe('GET /api/v1/stats/counties', () => {
-  let countiesDb: TestDatabase;
-  let app: TestApp;
+  const countiesFixture = useApiFixture({ label: 'stats_counties', poolSize: 2 });
   /** What the test put in, per county: each well's readings. */
   const model = new Map<string | null, { id: number; readings: Reading[] }[]>();
 
   beforeAll(async () => {
-    countiesDb = await createTestDatabase('stats_counties');
-    app = buildTestApp(countiesDb.url, { poolSize: 2 });
     const layout: [string | null, number[]][] = [
       ['Bravo', [0]], // one well, never measured
       ['Alpha', [3, 0, 5]], // a well without readings among measured ones
@@ -188,19 +167,15 @@ describe('GET /api/v1/stats/counties', () => {
     for (const [county, counts] of layout) {
       const wells: { id: number; readings: Reading[] }[] = [];
       for (const n of counts) {
-        const id = await createWell(countiesDb, county);
+        const id = await createWell(countiesFixture.database, county);
         seed += 1;
         const rows = readings(seed, n, '2022-01-01T00:00:00Z', 0.02);
         // Inserted newest first, so "latest" must come from observed_at, not insertion order.
-        if (n > 0) await seedObservations(countiesDb, id, [...rows].reverse());
+        if (n > 0) await seedObservations(countiesFixture.database, id, [...rows].reverse());
         wells.push({ id, readings: rows });
       }
       model.set(county, wells);
     }
-  });
-  afterAll(async () => {
-    await app.close();
-    await countiesDb.drop();
   });
 
   function expectedItems() {
@@ -219,7 +194,7 @@ describe('GET /api/v1/stats/counties', () => {
   }
 
   const expectMatchesModel = async () => {
-    const res = await request(app.app).get('/api/v1/stats/counties').expect(200);
+    const res = await request(countiesFixture.app).get('/api/v1/stats/counties').expect(200);
     const expected = expectedItems();
     expect(res.body.items.map((i: { county: string | null }) => i.county)).toEqual(['Alpha', 'Bravo', 'Charlie', null]);
     expect(res.body.items).toEqual(
@@ -242,9 +217,9 @@ describe('GET /api/v1/stats/counties', () => {
   it('follows new observations: an older reading leaves the latest alone, a newer one replaces it', async () => {
     const charlie = model.get('Charlie')?.[0];
     if (!charlie) throw new Error('model lost Charlie');
-    const writeKey = await issueKey(countiesDb, 'write');
+    const writeKey = await issueKey(countiesFixture.database, 'write');
     const post = (observed_at: string, depth: number) =>
-      request(app.app)
+      request(countiesFixture.app)
         .post(`/api/v1/wells/${charlie.id}/observations`)
         .set(...bearer(writeKey))
         .send({ observed_at, depth_to_water_ft: depth })

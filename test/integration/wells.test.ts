@@ -1,29 +1,14 @@
 import request from 'supertest';
-import { bearer, issueKey } from '../support/api-keys';
-import { buildTestApp, type TestApp } from '../support/app';
-import type { Db } from '../../server/lib/db';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
+import { buildTestApp } from '../support/app';
 import { errorPaths, expectProblem } from '../support/problem-assertions';
+import { countRows, insertObservations, insertWell } from '../support/table-rows';
 
 // The machine is shared and noisy; these bounds only stop a hung test.
 jest.setTimeout(120_000);
 
-let database: TestDatabase;
-let t: TestApp;
-let writeKey: string;
-
-/** Setup and assertion SQL on the app's own pool: a fresh connection per statement is too slow on a busy machine. */
-const onPool = <T>(fn: (db: Db) => Promise<T>): Promise<T> => fn(t.db);
-
-beforeAll(async () => {
-  database = await createTestDatabase('wells');
-  t = buildTestApp(database.url, { acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000 });
-  writeKey = await issueKey(database, 'write');
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
-});
+const t = useApiFixture({ label: 'wells', acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000, keys: ['write'] });
 
 const validWell = (siteCode: string) => ({
   site_code: siteCode,
@@ -38,28 +23,25 @@ const validWell = (siteCode: string) => ({
 const post = (body: unknown) =>
   request(t.app)
     .post('/api/v1/wells')
-    .set(...bearer(writeKey))
+    .set(...bearer(t.keys.write))
     .send(body as object);
 
 const postRaw = (contentType: string, body: string) =>
   request(t.app)
     .post('/api/v1/wells')
-    .set(...bearer(writeKey))
+    .set(...bearer(t.keys.write))
     .set('Content-Type', contentType)
     .send(body);
 
-const countWells = (where = 'TRUE', values: unknown[] = []) =>
-  onPool((db) =>
-    db.one<{ n: number }>({ text: `SELECT count(*)::int AS n FROM wells WHERE ${where}`, values }).then((r) => r.n),
-  );
+const countWells = (where = 'TRUE', values: unknown[] = []) => t.onPool((db) => countRows(db, 'wells', where, values));
 
 const allIds = () =>
-  database
+  t.database
     .query((db) => db.many<{ id: string }>({ text: 'SELECT id FROM wells ORDER BY id' }))
     .then((rows) => rows.map((r) => Number(r.id)));
 
 const insertWells = (prefix: string, count: number) =>
-  onPool((db) =>
+  t.onPool((db) =>
     db.exec({
       text: `INSERT INTO wells (site_code, name, latitude, longitude)
              SELECT $1 || n, 'Well ' || n, 37.5, -100.5 FROM generate_series(1, $2::int) AS n`,
@@ -135,7 +117,7 @@ describe('POST /api/v1/wells', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ latitude: 37.5, longitude: -100.25, well_depth_ft: 120 });
-    const row = await onPool((db) =>
+    const row = await t.onPool((db) =>
       db.one<Record<string, unknown>>({
         text: 'SELECT latitude, longitude, well_depth_ft FROM wells WHERE site_code = $1',
         values: ['KS-NUM-1'],
@@ -178,17 +160,17 @@ describe('POST /api/v1/wells', () => {
   });
 
   it('answers 413 for a body over the configured limit', async () => {
-    const small = buildTestApp(database.url, { bodyLimitBytes: 1024, poolSize: 1 });
+    const small = buildTestApp(t.database.url, { bodyLimitBytes: 1024, poolSize: 1 });
     try {
       const res = await request(small.app)
         .post('/api/v1/wells')
-        .set(...bearer(writeKey))
+        .set(...bearer(t.keys.write))
         .send({ ...validWell('KS-BIG-1'), name: 'x'.repeat(2048) });
       expectProblem(res, 413, 'payload-too-large');
       // The same body under the limit is fine, so it was the size that was refused.
       await request(small.app)
         .post('/api/v1/wells')
-        .set(...bearer(writeKey))
+        .set(...bearer(t.keys.write))
         .send(validWell('KS-BIG-2'))
         .expect(201);
     } finally {
@@ -323,42 +305,24 @@ const insertWellRow = (fields: {
   lat?: number;
   lon?: number;
 }) =>
-  onPool((db) =>
-    db
-      .one<{ id: string }>({
-        text: `INSERT INTO wells (site_code, name, county, status, type, latitude, longitude)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        values: [
-          `KS-ROW-${++seq}`,
-          `Row well ${seq}`,
-          fields.county ?? null,
-          fields.status ?? 'unknown',
-          fields.type ?? 'unknown',
-          fields.lat ?? 37.5,
-          fields.lon ?? -100.5,
-        ],
-      })
-      .then((r) => Number(r.id)),
-  );
-
-const insertObservation = (wellId: number, observedAt: string) =>
-  onPool((db) =>
-    db.exec({
-      text: 'INSERT INTO observations (well_id, observed_at, depth_to_water_ft) VALUES ($1, $2, 42.5)',
-      values: [wellId, observedAt],
+  t.onPool((db) =>
+    insertWell(db, {
+      site_code: `KS-ROW-${++seq}`,
+      name: `Row well ${seq}`,
+      county: fields.county,
+      status: fields.status,
+      type: fields.type,
+      latitude: fields.lat ?? 37.5,
+      longitude: fields.lon ?? -100.5,
     }),
   );
 
+const insertObservation = (wellId: number, observedAt: string) =>
+  t.onPool((db) => insertObservations(db, wellId, [[observedAt, 42.5]]));
+
+// Table and column come from the literal types here, never from a request.
 const count = (table: 'wells' | 'observations' | 'well_contacts' | 'contacts', column: string, value: number) =>
-  onPool((db) =>
-    db
-      .one<{ n: number }>({
-        // Table and column come from the literal types above, never from a request.
-        text: `SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`,
-        values: [value],
-      })
-      .then((r) => r.n),
-  );
+  t.onPool((db) => countRows(db, table, `${column} = $1`, [value]));
 
 const listIds = (query: Record<string, string | number>) =>
   request(t.app)
@@ -544,7 +508,7 @@ describe('GET /api/v1/wells pagination while rows are inserted', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     // Every row that matches now was seen: none skipped, and the late ones too.
-    const matching = await onPool((db) =>
+    const matching = await t.onPool((db) =>
       db.many<{ id: string }>({
         text: 'SELECT id FROM wells WHERE $1::text IS NULL OR county = $1 ORDER BY id',
         values: [county],
@@ -558,7 +522,7 @@ describe('PATCH /api/v1/wells/:id', () => {
   const patch = (id: number | string, body: unknown) =>
     request(t.app)
       .patch(`/api/v1/wells/${id}`)
-      .set(...bearer(writeKey))
+      .set(...bearer(t.keys.write))
       .send(body as object);
 
   it('changes only the fields sent and advances updated_at', async () => {
@@ -632,7 +596,7 @@ describe('DELETE /api/v1/wells/:id', () => {
   const del = (id: number | string, query = '') =>
     request(t.app)
       .delete(`/api/v1/wells/${id}${query}`)
-      .set(...bearer(writeKey));
+      .set(...bearer(t.keys.write));
 
   it('answers 204 and the well is gone', async () => {
     const id = await insertWellRow({});
@@ -674,12 +638,12 @@ describe('DELETE /api/v1/wells/:id', () => {
     const other = await insertWellRow({});
     for (const at of ['2024-05-01T12:00:00Z', '2024-05-02T12:00:00Z']) await insertObservation(id, at);
     await insertObservation(other, '2024-05-01T12:00:00Z');
-    const contactId = await onPool((db) =>
+    const contactId = await t.onPool((db) =>
       db
         .one<{ id: string }>({ text: "INSERT INTO contacts (name) VALUES ('Linked contact') RETURNING id" })
         .then((r) => Number(r.id)),
     );
-    await onPool((db) =>
+    await t.onPool((db) =>
       db.exec({
         text: "INSERT INTO well_contacts (well_id, contact_id, role) VALUES ($1, $3, 'owner'), ($2, $3, 'owner')",
         values: [id, other, contactId],
@@ -697,7 +661,7 @@ describe('DELETE /api/v1/wells/:id', () => {
 
   it('deletes a well that has only contact links without cascade', async () => {
     const id = await insertWellRow({});
-    await onPool((db) =>
+    await t.onPool((db) =>
       db.exec({
         text: `WITH c AS (INSERT INTO contacts (name) VALUES ('Solo') RETURNING id)
                INSERT INTO well_contacts (well_id, contact_id, role) SELECT $1, id, 'observer' FROM c`,

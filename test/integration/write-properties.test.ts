@@ -5,9 +5,9 @@ import { apiEndpoints } from '../../server/api';
 import { VOCABULARIES } from '../../server/lexicon/vocabularies';
 import { canonicalTerm } from '../../server/lib/normalize';
 import type { Endpoint } from '../../server/lib/endpoint';
-import { bearer, issueKey } from '../support/api-keys';
-import { buildTestApp, type TestApp } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bearer } from '../support/api-keys';
+import { useApiFixture } from '../support/api-fixture';
+import { buildTestApp } from '../support/app';
 
 /**
  * Every write route, whatever components exist when this runs, gets random and
@@ -21,19 +21,12 @@ const API = { readsRequireAuth: false, bulkMaxBytes: 256 * 1024, bulkStatementTi
 
 jest.setTimeout(300_000);
 
-let database: TestDatabase;
-let t: TestApp;
-let keys: { write: string; admin: string };
-
-beforeAll(async () => {
-  database = await createTestDatabase('write_props');
-  t = buildTestApp(database.url, { ...API, acquireTimeoutMs: 15_000, statementTimeoutMs: 20_000 });
-  keys = { write: await issueKey(database, 'write'), admin: await issueKey(database, 'admin') };
-});
-afterAll(async () => {
-  await described.close();
-  await t.close();
-  await database.drop();
+const t = useApiFixture({
+  label: 'write_props',
+  ...API,
+  acquireTimeoutMs: 15_000,
+  statementTimeoutMs: 20_000,
+  keys: ['write', 'admin'],
 });
 
 // ---- what the server must never show --------------------------------------------------------
@@ -266,11 +259,12 @@ function queryOf(e: Endpoint): fc.Arbitrary<Record<string, string>> {
 
 // Only the routes' descriptions are used from this app; requests go to `t`, and nothing connects here.
 const described = buildTestApp('postgresql://unused@127.0.0.1:1/none', { poolSize: 1 });
+afterAll(() => described.close());
 const writeRoutes = apiEndpoints(described.db, API).filter((e) => e.method !== 'get');
 
 /** A well with an observation and a linked contact, so existing ids lead somewhere; returns every id. */
 async function seedRows(): Promise<string[]> {
-  return database.query(async (db) => {
+  return t.database.query(async (db) => {
     const row = await db.one<{ well: string; observation: string; contact: string }>({
       text: `WITH w AS (INSERT INTO wells (site_code, name, latitude, longitude)
                         VALUES ('KS-PROP-' || gen_random_uuid(), 'Property well', 37.5, -100.5) RETURNING id),
@@ -314,7 +308,7 @@ describe('every write route', () => {
     '%s answers below 500 and leaks nothing, for any input',
     async (_name, e) => {
       const ids = await seedRows();
-      const key = e.scope === 'admin' ? keys.admin : keys.write;
+      const key = e.scope === 'admin' ? t.keys.admin : t.keys.write;
       const paramNames = [...e.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
       const body: fc.Arbitrary<{ type: string; text: string } | null> = e.rawBody
         ? fc
