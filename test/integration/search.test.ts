@@ -1,13 +1,12 @@
 import request from 'supertest';
 import { SEARCH_SQL, searchValues } from '../../server/search/queries';
-import { buildTestApp, type TestApp } from '../support/app';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useApiFixture } from '../support/api-fixture';
 import { errorPaths, expectProblem } from '../support/problem-assertions';
+import { insertWell } from '../support/table-rows';
 
 jest.setTimeout(120_000);
 
-let database: TestDatabase;
-let t: TestApp;
+const t = useApiFixture({ label: 'search' });
 
 interface Hit {
   kind: 'well' | 'contact';
@@ -20,17 +19,13 @@ interface Hit {
 const ids: Record<string, number> = {};
 
 const addWell = async (key: string, siteCode: string, name: string, county: string | null) => {
-  const row = await database.query((db) =>
-    db.one<{ id: string }>({
-      text: `INSERT INTO wells (site_code, name, county, latitude, longitude) VALUES ($1, $2, $3, 38, -99) RETURNING id`,
-      values: [siteCode, name, county],
-    }),
+  ids[key] = await t.database.query((db) =>
+    insertWell(db, { site_code: siteCode, name, county, latitude: 38, longitude: -99 }),
   );
-  ids[key] = Number(row.id);
 };
 
 const addContact = async (key: string, name: string, organization: string | null) => {
-  const row = await database.query((db) =>
+  const row = await t.database.query((db) =>
     db.one<{ id: string }>({
       text: 'INSERT INTO contacts (name, organization) VALUES ($1, $2) RETURNING id',
       values: [name, organization],
@@ -40,8 +35,6 @@ const addContact = async (key: string, name: string, organization: string | null
 };
 
 beforeAll(async () => {
-  database = await createTestDatabase('search');
-  t = buildTestApp(database.url);
   await addWell('exactSite', 'ARK', 'Pasture north', 'Finney');
   await addWell('prefixSite', 'ARK-7', 'Stock tank', 'Gray');
   await addWell('partialName', 'KS-200', 'Arkansas River monitor', 'Ford');
@@ -55,10 +48,6 @@ beforeAll(async () => {
   await addWell('backslash', 'KS-405', 'Vault pqr\\stu', null);
   await addWell('tieWell', 'KS-501', 'Bluestem', null);
   await addContact('tieContact', 'Bluestem', null);
-});
-afterAll(async () => {
-  await t.close();
-  await database.drop();
 });
 
 const search = async (query: Record<string, unknown>) => {
@@ -137,8 +126,8 @@ describe('GET /api/v1/search', () => {
 });
 
 describe('search plan', () => {
-  it('uses the trigram indexes once the tables are big enough', async () => {
-    await database.query(async (db) => {
+  it('reads each field’s nearest candidates from its trigram index instead of scoring every row', async () => {
+    await t.database.query(async (db) => {
       await db.exec({
         text: `INSERT INTO wells (site_code, name, county, latitude, longitude)
                SELECT 'GEN-' || n, 'Generated ' || md5(n::text), (ARRAY['Finney', 'Gray', 'Ford', 'Kearny'])[n % 4 + 1], 38, -99
@@ -148,21 +137,45 @@ describe('search plan', () => {
         text: `INSERT INTO contacts (name, organization)
                SELECT 'Person ' || md5(n::text), 'Org ' || md5((n % 50)::text) FROM generate_series(1, 3000) AS n`,
       });
-      // VACUUM, not only ANALYZE: it flushes the GIN pending lists and refreshes the index
-      // statistics the planner costs GIN scans by, as autovacuum would in production.
       await db.exec({ text: 'VACUUM ANALYZE wells' });
       await db.exec({ text: 'VACUUM ANALYZE contacts' });
     });
-    const plan = await database.query((db) =>
-      db.many<{ 'QUERY PLAN': string }>({ text: `EXPLAIN ${SEARCH_SQL}`, values: searchValues('ark', 20) }),
+    // GEN- codes all share trigrams with "GEN-1234"; ranking them must not mean scoring all 5000.
+    const plan = await t.database.query((db) =>
+      db.many<{ 'QUERY PLAN': string }>({
+        text: `EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) ${SEARCH_SQL}`,
+        values: searchValues('GEN-1234', 20),
+      }),
     );
     const text = plan.map((row) => row['QUERY PLAN']).join('\n');
-    expect(text).toMatch(/Bitmap Index Scan on wells_(site_code|name|county)_trgm_idx/);
-    expect(text).toMatch(/Bitmap Index Scan on contacts_(name|organization)_trgm_idx/);
-    expect(text).not.toMatch(/Seq Scan on (wells|contacts)\b/);
+    for (const index of [
+      'wells_site_code_trgm_idx',
+      'wells_name_trgm_idx',
+      'wells_county_trgm_idx',
+      'contacts_name_trgm_idx',
+      'contacts_organization_trgm_idx',
+    ]) {
+      expect(text).toMatch(
+        new RegExp(`Index Scan using ${index} on \\w+[^\\n]*\\n[^\\n]*Index Cond:[^\\n]*\\n[^\\n]*Order By:`),
+      );
+    }
+    expect(text).toMatch(/Index Scan (on|using) wells_site_code_lower_idx/);
+    // Every index scan stops after the limit plus ties: none reads anywhere near all 5000 wells.
+    const rowsRead = [...text.matchAll(/Index Scan[^\n]*rows=(\d+)/g)].map((m) => Number(m[1]));
+    expect(rowsRead.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...rowsRead)).toBeLessThan(500);
 
     // The ranking is unchanged among thousands of non-matching rows.
     const body = await search({ q: 'ark' });
     expect(body.items.map(keyOf)).toEqual(['exactSite', 'prefixSite', 'organization', 'partialName']);
+
+    // 5000 names score the same for "Generated": the tie still goes to the lowest ids.
+    const lowest = await t.database.query((db) =>
+      db.many<{ id: string }>({ text: "SELECT id FROM wells WHERE name LIKE 'Generated %' ORDER BY id LIMIT 5" }),
+    );
+    const tied = await search({ q: 'Generated', limit: 5 });
+    expect(tied.items.map((hit) => [hit.kind, hit.id, hit.score])).toEqual(
+      lowest.map((row) => ['well', Number(row.id), 1]),
+    );
   });
 });
