@@ -21,6 +21,27 @@ import { MAX_REPORTED_ERRORS, UploadEncoder } from './upload-encoder';
 const CSV = 'text/csv';
 const NDJSON = 'application/x-ndjson';
 
+/**
+ * Example files for the operation's description: a raw body has no joi schema
+ * to carry an example. The openapi test uploads both, so they stay valid.
+ */
+export const BULK_EXAMPLES: Readonly<Record<typeof CSV | typeof NDJSON, string>> = {
+  [CSV]: [
+    'site_code,observed_at,depth_to_water_ft,method,data_quality,observer,notes',
+    'KS-FIN-0017,2024-01-09T09:20:00-06:00,162.35,steel-tape,approved,J. Alvarez,',
+    'KS-FIN-0023,2024-01-09T11:05:00-06:00,171.8,electric-tape,approved,J. Alvarez,"Pump off at 10:30, level recovering"',
+  ].join('\n'),
+  [NDJSON]: [
+    '{"site_code":"KS-FIN-0017","observed_at":"2025-01-14T09:10:00-06:00","depth_to_water_ft":163.02,"method":"steel-tape"}',
+    '{"site_code":"KS-FIN-0023","observed_at":"2025-01-14T10:55:00-06:00","depth_to_water_ft":172.4,"observer":"J. Alvarez"}',
+  ].join('\n'),
+};
+
+/** CommonMark fenced blocks, which /docs renders as code. */
+const EXAMPLES_MARKDOWN = Object.entries(BULK_EXAMPLES)
+  .map(([type, text]) => `Example (${type}):\n\n\`\`\`\n${text}\n\`\`\``)
+  .join('\n\n');
+
 class DuplicateObservations extends AppError {
   constructor(errors: readonly RowError[]) {
     super({
@@ -146,6 +167,7 @@ export function bulkEndpoints(db: Database, limits: BulkLimits): Endpoint[] {
         'Either every row is inserted (201, {inserted}) or none. A bad file gets 400 validation-failed, an unknown site_code or term included;',
         'when the only problems are rows repeating a well and instant (within the file or already stored) it gets 409 duplicate-observations.',
         `Both list the first ${MAX_REPORTED_ERRORS} problems as errors: [{line, path, message}], line being the physical line in the file (1 = the CSV header).`,
+        `\n\n${EXAMPLES_MARKDOWN}`,
       ].join(' '),
       scope: 'write',
       rawBody: { contentTypes: [CSV, NDJSON], description: 'CSV with a header row, or NDJSON' },

@@ -90,13 +90,21 @@ export const newContactBody = Joi.object<NewContact>({
   notes: fields.notes.default(null),
 })
   .required()
-  .label('body');
+  .label('body')
+  .example({
+    name: 'Ana Ruiz',
+    organization: 'Southwest Kansas Groundwater Management District No. 3',
+    emails: ['ana.ruiz@gmd3.example.org'],
+    phones: ['+1 620 555 0100'],
+    notes: 'Measures the Finney County network each January',
+  } satisfies NewContact);
 
 export const contactPatchBody = Joi.object<ContactPatch>(fields)
   .min(1)
   .required()
   .label('body')
-  .messages({ 'object.min': 'the body must change at least one field' });
+  .messages({ 'object.min': 'the body must change at least one field' })
+  .example({ organization: 'Kansas Geological Survey', phones: ['+1 (785) 555-0143'] } satisfies ContactPatch);
 
 export const contactNormalization: NormalizationSpec = { name: 'text', organization: 'text', notes: 'text' };
 
@@ -117,7 +125,8 @@ export const contactsCursor = Joi.object<{ after_id: string }>({ after_id: bigin
 
 export const linkBody = Joi.object<{ role: ContactRole }>({ role: termSchema('contact_role').required() })
   .required()
-  .label('body');
+  .label('body')
+  .example({ role: 'observer' } satisfies { role: ContactRole });
 
 export const linkNormalization: NormalizationSpec = { role: 'term' };
 

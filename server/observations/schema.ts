@@ -86,7 +86,16 @@ export const newObservationBody = Joi.object<NewObservation>({
   notes: fields.notes.default(null),
 })
   .required()
-  .label('body');
+  .label('body')
+  // As a client sends it: a local offset (Kansas, CST) that normalization turns into UTC.
+  .example({
+    observed_at: '2025-01-14T10:45:00-06:00',
+    depth_to_water_ft: 187.42,
+    method: 'electric-tape',
+    data_quality: 'provisional',
+    observer: 'J. Alvarez',
+    notes: 'Annual winter measurement; pump off 24 h',
+  } satisfies NewObservation);
 
 export const newObservationNormalization: NormalizationSpec = {
   observed_at: 'timestamp',

@@ -174,10 +174,19 @@ function endpointRequestBody(e: Endpoint, components: SchemaComponents): Record<
   }
   if (!e.body) return undefined;
   const d = describeJoi(e.body);
+  // The whole-body example moves to the media type (where Swagger UI fills "Try it out" from), so it is stated once.
+  const { examples: _onMediaType, ...schema } = bodyAsSent(convert(d, { components }), e.normalize?.body ?? {});
   return {
     required: d.flags?.presence === 'required',
-    content: { 'application/json': { schema: bodyAsSent(convert(d, { components }), e.normalize?.body ?? {}) } },
+    content: { 'application/json': { schema, ...mediaTypeExamples(d.examples ?? []) } },
   };
+}
+
+/** joi `.example()` values of a body schema: one is the media type's `example`; several become named `examples`. */
+function mediaTypeExamples(examples: readonly unknown[]): Record<string, unknown> {
+  if (examples.length === 0) return {};
+  if (examples.length === 1) return { example: examples[0] };
+  return { examples: Object.fromEntries(examples.map((value, i) => [`example${i + 1}`, { value }])) };
 }
 
 const TEXTUAL = /^text\/|[/+](json|x-ndjson|csv|xml)$/;

@@ -97,7 +97,20 @@ export const newWellBody = Joi.object<NewWell>({
   construction_date: fields.construction_date.default(null),
 })
   .required()
-  .label('body');
+  .label('body')
+  // Whole-body examples become the request's example in the OpenAPI document; a test sends each one.
+  .example({
+    site_code: 'KS-FIN-0042',
+    name: 'Garden City NW monitoring well',
+    status: 'active',
+    type: 'monitoring',
+    county: 'Finney',
+    latitude: 38.0154,
+    longitude: -100.9271,
+    elevation_ft: 2861.4,
+    well_depth_ft: 248,
+    construction_date: '1998-06-15',
+  } satisfies NewWell);
 
 export type WellPatch = Partial<NewWell>;
 
@@ -105,7 +118,8 @@ export const wellPatchBody = Joi.object<WellPatch>(fields)
   .min(1)
   .required()
   .label('body')
-  .messages({ 'object.min': 'the body must change at least one field' });
+  .messages({ 'object.min': 'the body must change at least one field' })
+  .example({ status: 'inactive', well_depth_ft: 252.5 } satisfies WellPatch);
 
 export const newWellNormalization: NormalizationSpec = {
   site_code: 'text',

@@ -5,9 +5,12 @@ import type { Express } from 'express';
 import type Joi from 'joi';
 import request from 'supertest';
 import { apiEndpoints } from '../../server/api';
+import { BULK_EXAMPLES } from '../../server/bulk/routes';
 import type { Endpoint } from '../../server/lib/endpoint';
+import { normalizePayload } from '../../server/lib/normalize';
 import { projectRoot } from '../../server/lib/project-root';
 import { termsOf } from '../../server/lexicon/vocabularies';
+import { bearer, issueKey } from '../support/api-keys';
 import { buildTestApp, type TestApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { expectProblem } from '../support/problem-assertions';
@@ -15,10 +18,16 @@ import { expectProblem } from '../support/problem-assertions';
 jest.setTimeout(180_000);
 
 type Json = Record<string, unknown>;
+interface MediaType {
+  schema: Json;
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
 interface Operation {
   operationId: string;
+  description?: string;
   parameters?: { name: string; in: string; required: boolean; schema: Json }[];
-  requestBody?: { content: Record<string, { schema: Json }> };
+  requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, { content?: Record<string, { schema: Json }> }>;
   security?: Json[];
 }
@@ -77,6 +86,10 @@ function createAjv(): Ajv2020 {
 const compileIn = (ajv: Ajv2020, doc: Document, schema: Json): AjvValidate =>
   ajv.compile({ ...schema, components: doc.components });
 
+/** On failure, shows where and ajv's errors rather than a bare `false`. */
+const expectAccepted = (check: AjvValidate, value: unknown, where: string): void =>
+  expect({ where, valid: check(value), errors: check.errors }).toEqual({ where, valid: true, errors: null });
+
 /**
  * Every route the app mounts, read from Express's own router stack (not from
  * the Endpoint list) as "METHOD /openapi/{path}".
@@ -109,10 +122,15 @@ const operations = (doc: Document): [string, string, Operation][] =>
     Object.entries(item).map(([m, op]): [string, string, Operation] => [p, m, op]),
   );
 
-/** Known-good bodies; every one must satisfy both the document and the joi schema that validates the request. */
-const GOOD_BODIES: Readonly<Record<string, Json>> = {
-  createWell: { site_code: 'KS-001', name: 'Test well', status: 'active', latitude: 38.5, longitude: -99.2 },
-  updateWell: { name: 'Renamed', county: null, well_depth_ft: 120.5 },
+const jsonBodyOperations = (doc: Document): [string, string, Operation][] =>
+  operations(doc).filter(([, , op]) => op.requestBody?.content['application/json']);
+
+/** What /docs offers a client to send: the media type's example, or each of its named examples. */
+const requestExamples = (op: Operation): Json[] => {
+  const media = op.requestBody?.content['application/json'];
+  const values =
+    media?.example !== undefined ? [media.example] : Object.values(media?.examples ?? {}).map((x) => x.value);
+  return values as Json[];
 };
 
 describe('OpenAPI document and /docs', () => {
@@ -120,6 +138,7 @@ describe('OpenAPI document and /docs', () => {
   let t: TestApp;
   let doc: Document;
   let endpoints: Endpoint[];
+  let writeKey: string;
 
   beforeAll(async () => {
     database = await createTestDatabase('openapi');
@@ -129,11 +148,20 @@ describe('OpenAPI document and /docs', () => {
     const res = await request(t.app).get('/openapi.json');
     expect(res.status).toBe(200);
     doc = res.body as Document;
+    writeKey = await issueKey(database, 'write');
   });
   afterAll(async () => {
     await t.close();
     await database.drop();
   });
+
+  /** A request as a client holding a write key sends it. */
+  const withWriteKey = (method: string, url: string) => {
+    const client = request(t.app);
+    return client[method as 'post'](url).set(...bearer(writeKey));
+  };
+  const createWell = (siteCode: string) =>
+    withWriteKey('post', '/api/v1/wells').send({ site_code: siteCode, name: siteCode, latitude: 38, longitude: -101 });
 
   it('is served as cacheable JSON', async () => {
     const res = await request(t.app).get('/openapi.json').expect(200);
@@ -215,12 +243,12 @@ describe('OpenAPI document and /docs', () => {
 
   it('describes JSON bodies that reject unknown properties, as the joi schemas do', () => {
     const ajv = createAjv();
-    const jsonBodies = operations(doc).filter(([, , op]) => op.requestBody?.content['application/json']);
+    const jsonBodies = jsonBodyOperations(doc);
     expect(jsonBodies.length).toBeGreaterThan(0);
     for (const [, , op] of jsonBodies) {
       const schema = op.requestBody?.content['application/json']?.schema ?? {};
       const check = compileIn(ajv, doc, schema);
-      expect(check({ ...GOOD_BODIES[op.operationId], unexpected_property: 1 })).toBe(false);
+      expect(check({ ...requestExamples(op)[0], unexpected_property: 1 })).toBe(false);
       expect(check.errors).toContainEqual(
         expect.objectContaining({
           keyword: 'additionalProperties',
@@ -230,21 +258,77 @@ describe('OpenAPI document and /docs', () => {
     }
   });
 
-  it('accepts known-good bodies in both the document and joi', () => {
+  it('gives every JSON request body an example that both the document and joi accept', () => {
     const ajv = createAjv();
-    for (const [operationId, body] of Object.entries(GOOD_BODIES)) {
-      const [, , op] = operations(doc).find(([, , o]) => o.operationId === operationId) ?? [];
-      const schema = op?.requestBody?.content['application/json']?.schema;
-      expect({ operationId, documented: schema !== undefined }).toEqual({ operationId, documented: true });
-      const check = compileIn(ajv, doc, schema ?? {});
-      expect({ operationId, valid: check(body), errors: check.errors }).toEqual({
-        operationId,
-        valid: true,
-        errors: null,
+    const withBody = endpoints.filter((e) => e.body).map((e) => e.operationId);
+    expect(jsonBodyOperations(doc).map(([, , op]) => op.operationId)).toEqual(withBody);
+    for (const [, , op] of jsonBodyOperations(doc)) {
+      const { operationId } = op;
+      expect({ operationId, examples: requestExamples(op).length > 0 }).toEqual({ operationId, examples: true });
+      const check = compileIn(ajv, doc, op.requestBody?.content['application/json']?.schema ?? {});
+      const e = endpoints.find((x) => x.operationId === operationId);
+      for (const body of requestExamples(op)) {
+        expectAccepted(check, body, operationId);
+        // joi sees the body after normalization, as mountEndpoints runs it.
+        const normalized = normalizePayload(body, e?.normalize?.body ?? {});
+        const error = (e?.body as Joi.Schema).validate(normalized).error?.message;
+        expect({ operationId, error }).toEqual({ operationId, error: undefined });
+        expect(check({ ...body, latitude: 'north' })).toBe(false);
+      }
+    }
+  });
+
+  it('answers every JSON request example, sent with a write key, with a documented 2xx', async () => {
+    const ajv = createAjv();
+    // Rows for path parameters, found by the collection segment before the parameter ("wells/{id}").
+    const well = await createWell('FIXTURE-1');
+    const contact = await withWriteKey('post', '/api/v1/contacts').send({ name: 'Fixture contact' });
+    expect([well.status, contact.status]).toEqual([201, 201]);
+    const fixtureIds: Record<string, number> = { wells: well.body.id as number, contacts: contact.body.id as number };
+    const toUrl = (path: string) =>
+      path.replace(/([^/]+)\/\{(\w+)\}/g, (_, collection: string, name: string) => {
+        const id = fixtureIds[collection];
+        if (id === undefined) throw new Error(`no fixture row for ${collection}/{${name}}: create one above`);
+        return `${collection}/${id}`;
       });
-      const joiBody = endpoints.find((e) => e.operationId === operationId)?.body as Joi.Schema;
-      expect({ operationId, error: joiBody.validate(body).error?.message }).toEqual({ operationId, error: undefined });
-      expect(check({ ...body, latitude: 'north' })).toBe(false);
+    for (const [p, m, op] of jsonBodyOperations(doc)) {
+      const { operationId } = op;
+      expect({ operationId, examples: requestExamples(op).length > 0 }).toEqual({ operationId, examples: true });
+      for (const body of requestExamples(op)) {
+        const res = await withWriteKey(m, toUrl(p)).send(body);
+        const ok = res.status >= 200 && res.status < 300;
+        // The problem is part of the compared object so a failure shows what the app answered.
+        expect({ operationId, ok, problem: ok ? undefined : (res.body as unknown) }).toEqual({ operationId, ok: true });
+        expect(Object.keys(op.responses)).toContain(String(res.status));
+        const schema = op.responses[String(res.status)]?.content?.['application/json']?.schema;
+        if (schema) expectAccepted(compileIn(ajv, doc, schema), res.body, `${operationId} response`);
+      }
+    }
+  });
+
+  it('shows CSV and NDJSON examples for the bulk upload that the app accepts', async () => {
+    const bulk = doc.paths['/api/v1/observations/bulk']?.post;
+    const csv = BULK_EXAMPLES['text/csv'].split('\n');
+    const ndjson = BULK_EXAMPLES['application/x-ndjson'].split('\n');
+    const siteCodeColumn = csv[0]?.split(',').indexOf('site_code') ?? -1;
+    const siteCodes = new Set([
+      ...csv.slice(1).map((line) => line.split(',')[siteCodeColumn]),
+      ...ndjson.map((line) => (JSON.parse(line) as { site_code: string }).site_code),
+    ]);
+    for (const siteCode of siteCodes) expect((await createWell(siteCode ?? '')).status).toBe(201);
+    for (const [type, rows] of [
+      ['text/csv', csv.length - 1],
+      ['application/x-ndjson', ndjson.length],
+    ] as const) {
+      const text = BULK_EXAMPLES[type];
+      expect(bulk?.requestBody?.content[type]).toBeDefined();
+      expect(bulk?.description).toContain(`\`\`\`\n${text}\n\`\`\``);
+      const res = await withWriteKey('post', '/api/v1/observations/bulk').set('Content-Type', type).send(text);
+      expect({ type, status: res.status, body: res.body as unknown }).toEqual({
+        type,
+        status: 201,
+        body: { inserted: rows },
+      });
     }
   });
 

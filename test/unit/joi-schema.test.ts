@@ -1,5 +1,7 @@
 import Joi from 'joi';
 import { termSchema, termsOf } from '../../server/lexicon/vocabularies';
+import { endpoint } from '../../server/lib/endpoint';
+import { buildOpenApiDocument } from '../../server/openapi/document';
 import { joiToJsonSchema, SchemaComponents, type JsonSchema } from '../../server/openapi/joi-schema';
 
 const cases: [string, Joi.Schema, JsonSchema][] = [
@@ -164,5 +166,44 @@ describe('joiToJsonSchema', () => {
     });
     expect(joiToJsonSchema(Joi.string().label('Code'), { components })).toEqual({ $ref: '#/components/schemas/Code' });
     expect(components.toJSON()).toEqual({ Code: { type: 'string' }, Code2: { type: 'number' } });
+  });
+});
+
+describe('request body examples', () => {
+  /** The application/json media type of a one-endpoint document whose body is `body`. */
+  const jsonMediaType = (body: Joi.Schema) => {
+    const e = endpoint({
+      operationId: 'createThing',
+      method: 'post',
+      path: '/things',
+      tag: 'things',
+      summary: 'Create a thing',
+      scope: 'write',
+      body,
+      responses: { 201: { description: 'Created' } },
+      handle: async () => undefined,
+    });
+    const doc = buildOpenApiDocument([e], { title: 't', version: '0' });
+    const operation = doc.paths['/api/v1/things']?.post as { requestBody: { content: Record<string, unknown> } };
+    return operation.requestBody.content['application/json'];
+  };
+  const thing = Joi.object({ code: Joi.string().example('KS-FIN-0042'), depth_ft: Joi.number() }).label('body');
+
+  it('puts a whole-body example on the media type, once, and keeps field examples on their fields', () => {
+    expect(jsonMediaType(thing.example({ code: 'KS-FIN-0042', depth_ft: 187.4 }))).toEqual({
+      schema: {
+        type: 'object',
+        properties: { code: { type: 'string', examples: ['KS-FIN-0042'] }, depth_ft: { type: 'number' } },
+        additionalProperties: false,
+      },
+      example: { code: 'KS-FIN-0042', depth_ft: 187.4 },
+    });
+  });
+
+  it('names each example when a body has several, and adds none when it has none', () => {
+    expect(jsonMediaType(thing.example({ code: 'A' }).example({ code: 'B' }))).toMatchObject({
+      examples: { example1: { value: { code: 'A' } }, example2: { value: { code: 'B' } } },
+    });
+    expect(Object.keys(jsonMediaType(thing) as object)).toEqual(['schema']);
   });
 });
