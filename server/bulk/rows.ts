@@ -64,13 +64,19 @@ function checkText(field: keyof typeof TEXT_LIMITS, value: unknown): FieldCheck<
   return { value: text === '' ? null : text };
 }
 
+// An upload validates every row against the same `nowMs`: format its bound once, not per row.
+let latestInstant = { nowMs: NaN, iso: '' };
+function latestInstantFor(nowMs: number): string {
+  if (latestInstant.nowMs !== nowMs) latestInstant = { nowMs, iso: new Date(nowMs + MAX_AHEAD_MS).toISOString() };
+  return latestInstant.iso;
+}
+
 function checkObservedAt(value: unknown, nowMs: number): FieldCheck<string> {
   const iso = typeof value === 'string' ? toIsoTimestamp(value) : undefined;
   if (iso === undefined) {
     return { message: 'observed_at must be an ISO 8601 timestamp with a zone, e.g. 2024-05-01T14:30:00Z' };
   }
-  const latest = new Date(nowMs + MAX_AHEAD_MS).toISOString();
-  if (iso < EARLIEST_INSTANT || iso > latest) {
+  if (iso < EARLIEST_INSTANT || iso > latestInstantFor(nowMs)) {
     return { message: 'observed_at must lie between 1800-01-01 and one day from now' };
   }
   return { value: iso };
