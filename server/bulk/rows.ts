@@ -172,11 +172,14 @@ export const STAGING_COLUMNS = ['line', ...BULK_FIELDS] as const;
 const COPY_SPECIALS = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
+const HAS_COPY_SPECIAL = /[\\\t\n\r]/;
+
 /** A value in COPY text format: NULL is \N; backslash, tab, newline and CR are escaped. */
 export function copyValue(value: string | number | null): string {
   if (value === null) return '\\N';
-  const text = String(value);
-  return text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c] ?? c);
+  // Numbers never hold a special character, and most text holds none: skip the replace (a new string).
+  if (typeof value === 'number') return String(value);
+  return HAS_COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c] ?? c) : value;
 }
 
 /** One row as a line of COPY text format, columns as in STAGING_COLUMNS. */

@@ -41,26 +41,38 @@ export function toFiniteNumber(value: unknown): number | null | undefined {
   return Number.isFinite(n) ? n : null;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether year-month-day (month 1–12) is a real Gregorian date. */
+function isCalendarDate(y: number, mo: number, d: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 && leap ? 29 : (DAYS_IN_MONTH[mo - 1] as number));
+}
+
 /** "2024-02-29" stays; anything else that is not a real calendar date is returned undefined. */
 export function toIsoDate(value: string): string | undefined {
   const s = value.trim();
   const m = ISO_DATE.exec(s);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // The Gregorian calendar repeats every 400 years; shifting keeps Date.UTC away from its 0–99 → 1900s quirk.
-  const daysInMonth = new Date(Date.UTC(2000 + (y % 400), mo, 0)).getUTCDate();
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth ? s : undefined;
+  return m && isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])) ? s : undefined;
 }
+
+// Exactly what toISOString writes, with in-range clock fields: such a value is its own canonical form.
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 /** A zoned timestamp as UTC ISO 8601; undefined for an unzoned or impossible one. */
 export function toIsoTimestamp(value: string): string | undefined {
   const s = value.trim();
+  // Fast path for bulk uploads, whose rows mostly come in this form: no parsing and no new string.
+  const canonical = CANONICAL_UTC.exec(s);
+  if (canonical)
+    return isCalendarDate(Number(canonical[1]), Number(canonical[2]), Number(canonical[3])) ? s : undefined;
   if (!ZONED_TIMESTAMP.test(s) || toIsoDate(s.slice(0, 10)) === undefined) return undefined;
   // Date.parse wants ±hh:mm; accept ±hh and ±hhmm too.
-  const canonical = s
+  const withColon = s
     .replace(' ', 'T')
     .replace(/([+-]\d{2}):?(\d{2})?$/, (_, h: string, mm?: string) => `${h}:${mm ?? '00'}`);
-  const ms = Date.parse(canonical);
+  const ms = Date.parse(withColon);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 

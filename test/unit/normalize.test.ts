@@ -118,6 +118,16 @@ describe('toIsoTimestamp', () => {
     // Impossible calendar dates must not roll over into March.
     ['2023-02-29T12:00:00Z', undefined],
     ['2024-02-30T12:00:00Z', undefined],
+    // Already canonical: returned as given, with the same calendar and clock checks.
+    ['2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'],
+    ['2000-02-29T00:00:00.000Z', '2000-02-29T00:00:00.000Z'],
+    ['1900-02-29T00:00:00.000Z', undefined],
+    ['2023-02-29T00:00:00.000Z', undefined],
+    ['2024-04-31T00:00:00.000Z', undefined],
+    ['2024-13-01T00:00:00.000Z', undefined],
+    ['2024-00-10T00:00:00.000Z', undefined],
+    ['2024-05-00T00:00:00.000Z', undefined],
+    ['2024-05-01T12:00:60.000Z', undefined],
     ['yesterday', undefined],
     ['', undefined],
   ])('%j ⇒ %p', (input, out) => {
