@@ -13,6 +13,10 @@ export interface HttpConfig {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly readinessTimeoutMs: number;
+  /** /readyz answers 503 once the pool's queue has been full this long; 0: never for that reason. */
+  readonly readinessFailWhenSaturatedMs: number;
+  /** Log a warning, with the route, when the event loop stalls longer than this; 0: off. */
+  readonly eventLoopDelayWarnMs: number;
 }
 
 export interface ApiConfig {
@@ -38,6 +42,10 @@ export interface DbConfig {
   /** How long start-up keeps retrying a database that is not reachable yet. */
   readonly startupWaitMs: number;
   readonly preparedStatements: boolean;
+  /** Requests waiting for a connection beyond which new ones are shed with 503 at once. */
+  readonly maxQueue: number;
+  /** Statements slower than this are logged (text without parameters); 0: off. */
+  readonly slowQueryMs: number;
   readonly migrate: boolean;
   readonly sampleData: boolean;
 }
@@ -120,6 +128,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       shutdownDelayMs: num('SHUTDOWN_DELAY_MS'),
       shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
       readinessTimeoutMs: num('READINESS_TIMEOUT_MS'),
+      readinessFailWhenSaturatedMs: num('READINESS_FAIL_WHEN_SATURATED_MS'),
+      eventLoopDelayWarnMs: num('EVENT_LOOP_DELAY_WARN_MS'),
     },
     api: {
       readsRequireAuth: v.READS_REQUIRE_AUTH as boolean,
@@ -137,6 +147,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxLifetimeS: num('DB_MAX_LIFETIME_S'),
       startupWaitMs: num('DB_STARTUP_WAIT_MS'),
       preparedStatements: v.DB_PREPARED_STATEMENTS as boolean,
+      maxQueue: num('DB_MAX_QUEUE'),
+      slowQueryMs: num('DB_SLOW_QUERY_MS'),
       migrate: v.DB_MIGRATE as boolean,
       sampleData: (v.DB_SAMPLE_DATA as boolean | undefined) ?? url === null,
     },

@@ -27,6 +27,8 @@ export const envSchema = Joi.object({
   SHUTDOWN_DELAY_MS: ms(0),
   SHUTDOWN_TIMEOUT_MS: ms(10_000, 100),
   READINESS_TIMEOUT_MS: ms(1_000, 10),
+  READINESS_FAIL_WHEN_SATURATED_MS: ms(0),
+  EVENT_LOOP_DELAY_WARN_MS: ms(200),
 
   READS_REQUIRE_AUTH: flag().default(false),
   BULK_MAX_BYTES: count(268_435_456),
@@ -57,6 +59,8 @@ export const envSchema = Joi.object({
   DB_MAX_LIFETIME_S: count(1_800, 0),
   DB_STARTUP_WAIT_MS: ms(30_000),
   DB_PREPARED_STATEMENTS: flag().default(true),
+  DB_MAX_QUEUE: count(100, 0),
+  DB_SLOW_QUERY_MS: ms(1_000),
   DB_MIGRATE: flag().default(true),
   // No default here on purpose: unset means "load it when the database is embedded".
   DB_SAMPLE_DATA: flag(),

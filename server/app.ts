@@ -9,6 +9,7 @@ import { API_PREFIX, mountEndpoints } from './lib/endpoint';
 import type { Logger } from './lib/logger';
 import { openApiRouter } from './openapi/routes';
 import { problemMiddleware, routeNotFound } from './lib/problem-middleware';
+import { requestContext } from './lib/request-context';
 import { requestLogging } from './lib/request-logging';
 
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   readonly bodyLimitBytes: number;
   readonly readinessTimeoutMs: number;
+  /** 0: a full wait queue never fails readiness by itself. */
+  readonly readinessFailWhenSaturatedMs: number;
   readonly api: ApiConfig;
 }
 
@@ -28,13 +31,19 @@ export function buildApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   app.use(requestLogging(deps.logger));
+  app.use(requestContext);
   app.use(helmet());
   app.use((_req, res, next) => {
     // While draining, tell keep-alive clients not to reuse this socket.
     if (deps.lifecycle.isShuttingDown()) res.setHeader('Connection', 'close');
     next();
   });
-  app.use(healthRouter(deps.db, deps.lifecycle, deps.readinessTimeoutMs));
+  app.use(
+    healthRouter(deps.db, deps.lifecycle, {
+      timeoutMs: deps.readinessTimeoutMs,
+      failWhenSaturatedMs: deps.readinessFailWhenSaturatedMs,
+    }),
+  );
 
   const endpoints = apiEndpoints(deps.db, deps.api);
   const api = express.Router();

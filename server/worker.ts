@@ -11,6 +11,7 @@ import { readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
 import { SHUTDOWN_MESSAGE, READY_MESSAGE } from './cluster/supervisor';
 import { createDatabase, type Database } from './lib/db';
+import { monitorEventLoop } from './lib/event-loop-monitor';
 import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
 import { prepareDatabase } from './lib/prepare-database';
@@ -141,6 +142,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     idleTimeoutMs: config.db.idleTimeoutMs,
     maxLifetimeS: config.db.maxLifetimeS,
     preparedStatements: config.db.preparedStatements,
+    maxQueue: config.db.maxQueue,
+    slowQueryMs: config.db.slowQueryMs,
     logger,
   });
   const app = buildApp({
@@ -149,6 +152,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     lifecycle: { isShuttingDown: () => shuttingDown },
     bodyLimitBytes: config.http.bodyLimitBytes,
     readinessTimeoutMs: config.http.readinessTimeoutMs,
+    readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
     api: config.api,
   });
 
@@ -161,6 +165,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     app,
   );
   Object.assign(running, { server, db });
+  // Its timer is unref'd: it watches while the worker serves and never holds up an exit.
+  monitorEventLoop(logger, config.http.eventLoopDelayWarnMs);
   server.on('error', (err) => {
     logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
     process.exit(1);

@@ -14,7 +14,15 @@ export interface Lifecycle {
  * Liveness never touches the database, so a database outage cannot get every
  * container restarted; readiness does, so a load balancer stops sending work here.
  */
-export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeoutMs: number): Router {
+export interface ReadinessOptions {
+  /** 503 when `SELECT 1` takes longer. */
+  readonly timeoutMs: number;
+  /** 503 once the pool's wait queue has been full this long; 0: never for that reason. */
+  readonly failWhenSaturatedMs: number;
+}
+
+export function healthRouter(db: Database, lifecycle: Lifecycle, readiness: ReadinessOptions): Router {
+  const readinessTimeoutMs = readiness.timeoutMs;
   const router = Router();
 
   router.get('/livez', (_req, res) => {
@@ -25,6 +33,15 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeou
   router.get('/readyz', async (_req, res) => {
     if (lifecycle.isShuttingDown()) {
       throw new ServiceUnavailable('shutting-down', 'This process is shutting down.', 1);
+    }
+    const queueFullMs = db.msQueueFull();
+    if (readiness.failWhenSaturatedMs > 0 && queueFullMs >= readiness.failWhenSaturatedMs) {
+      // Opt-in: a balancer with other hosts to choose from can send the overflow there instead.
+      throw new ServiceUnavailable(
+        'saturated',
+        `Every database connection has been busy, with a full queue, for ${queueFullMs} ms.`,
+        1,
+      );
     }
     let saturated = false;
     try {
@@ -37,7 +54,7 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readinessTimeou
     }
     const { max, total, idle, waiting } = db.stats();
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ready', saturated, pool: { max, total, idle, waiting } });
+    res.json({ status: 'ready', saturated, pool: { max, total, idle, waiting, queueFullMs } });
   });
 
   return router;

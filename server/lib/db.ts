@@ -2,76 +2,16 @@
  * The only module that imports `pg`. Everything else sees `Db`, plain rows and
  * the typed errors from ./errors, never a driver object or driver error.
  */
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
-import type { Logger } from 'pino';
-import { DatabaseQueryError, DatabaseUnavailableError, PoolTimeoutError } from './errors';
+import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './db-types';
+import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
+import { currentRequest } from './request-context';
 
-/** A parameterized statement. `name` makes it a prepared statement when those are enabled. */
-export interface Sql {
-  readonly name?: string;
-  readonly text: string;
-  readonly values?: readonly unknown[];
-}
-
-/** What queries.ts modules get: helpers named by how many rows they expect. */
-export interface Db {
-  /** Exactly one row, or throws. */
-  one<T>(sql: Sql): Promise<T>;
-  /** Zero or one row. */
-  maybeOne<T>(sql: Sql): Promise<T | null>;
-  many<T>(sql: Sql): Promise<T[]>;
-  /** Runs a statement for its effect; returns the affected row count. */
-  exec(sql: Sql): Promise<number>;
-}
-
-/** A transaction's handle: the row helpers plus streaming COPY. */
-export interface Tx extends Db {
-  /**
-   * Streams `source` (COPY text format) into `COPY … FROM STDIN` with backpressure;
-   * resolves with the rows copied. If `source` fails, the COPY is aborted (CopyFail)
-   * and the promise rejects with the source's error.
-   */
-  copyFrom(copyText: string, source: Readable): Promise<number>;
-}
-
-export interface TransactionOptions {
-  /** SET LOCAL statement_timeout for this transaction; the client-side timeout follows it. */
-  readonly statementTimeoutMs?: number;
-  /** Retry once on serialization failure or deadlock (default true). Off when `fn` consumes a stream. */
-  readonly retryTransient?: boolean;
-}
-
-export interface PoolStats {
-  readonly max: number;
-  readonly total: number;
-  readonly idle: number;
-  readonly waiting: number;
-}
-
-export interface Database extends Db {
-  withTransaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  /** Resolves when `SELECT 1` succeeds within `timeoutMs`; rejects otherwise. */
-  ping(timeoutMs: number): Promise<void>;
-  /** Milliseconds since a pooled statement last succeeded (Infinity if none has). */
-  msSinceLastSuccess(): number;
-  stats(): PoolStats;
-  end(): Promise<void>;
-}
-
-export interface PoolOptions {
-  readonly connectionString: string;
-  readonly applicationName: string;
-  readonly max: number;
-  readonly acquireTimeoutMs: number;
-  readonly statementTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly maxLifetimeS: number;
-  readonly preparedStatements: boolean;
-  readonly logger: Logger;
-}
+export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
 /** Margin by which the client-side query timeout trails the server's statement_timeout. */
 const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
@@ -121,9 +61,31 @@ interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult>;
 }
 
+/** Told how long each statement took, excluding any wait for a connection. */
+type StatementHook = (text: string, durationMs: number, failed: boolean) => void;
+
+/** `client` as a Queryable whose statements are timed for `hook`. */
+function timed(client: Queryable, hook: StatementHook | undefined): Queryable {
+  if (!hook) return client;
+  return {
+    async query(config) {
+      const started = performance.now();
+      try {
+        const result = await client.query(config);
+        hook(config.text, performance.now() - started, false);
+        return result;
+      } catch (err) {
+        hook(config.text, performance.now() - started, true);
+        throw err;
+      }
+    },
+  };
+}
+
 type BindOptions = Pick<PoolOptions, 'preparedStatements' | 'acquireTimeoutMs'> & {
   /** Per-query client-side timeout overriding the pool's (pg reads `query_timeout` from the query config). */
   readonly queryTimeoutMs?: number;
+  readonly onStatement?: StatementHook;
 };
 
 function bindDb(target: Queryable, opts: BindOptions): Db {
@@ -164,7 +126,7 @@ const RETRYABLE_TX_STATES = new Set(['40001', '40P01']);
 
 function bindTx(client: pg.PoolClient, opts: BindOptions): Tx {
   return {
-    ...bindDb(client, opts),
+    ...bindDb(timed(client, opts.onStatement), opts),
     async copyFrom(copyText: string, source: Readable): Promise<number> {
       const copy = copyFromStdin(copyText);
       // pg-copy-streams lets pg's query_timeout wrap the COPY; it must outlast the whole upload.
@@ -209,13 +171,44 @@ export function createDatabase(opts: PoolOptions): Database {
    */
   let lastSuccessAt = -Infinity;
 
+  let queueFullSince: number | undefined;
+  // Full: every connection is busy and maxQueue requests already wait; the next would wait in vain.
+  const queueIsFull = () => pool.idleCount === 0 && pool.totalCount >= opts.max && pool.waitingCount >= opts.maxQueue;
+
+  const onStatement: StatementHook = (text, durationMs, failed) => {
+    const request = currentRequest();
+    opts.observer?.statement(durationMs, request?.route, failed);
+    if (opts.slowQueryMs > 0 && durationMs >= opts.slowQueryMs) {
+      // The text only: parameters may hold personal data or secrets and are never logged.
+      opts.logger.warn(
+        {
+          statement: text.replace(/\s+/g, ' ').trim(),
+          durationMs: Math.round(durationMs),
+          failed,
+          route: request?.route,
+          requestId: request?.requestId,
+        },
+        'slow statement',
+      );
+    }
+  };
+
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
+    if (queueIsFull()) {
+      queueFullSince ??= Date.now();
+      opts.observer?.shed();
+      throw new PoolSaturatedError(pool.waitingCount);
+    }
+    const askedAt = performance.now();
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
     } catch (err) {
-      throw translateError(err, opts.acquireTimeoutMs);
+      const translated = translateError(err, opts.acquireTimeoutMs);
+      if (translated instanceof PoolTimeoutError) opts.observer?.acquireTimedOut(performance.now() - askedAt);
+      throw translated;
     }
+    opts.observer?.acquired(performance.now() - askedAt);
     let broken: Error | undefined;
     // A checked-out client reports a dying connection to itself, not to the pool.
     const onClientError = (err: Error) => {
@@ -241,13 +234,14 @@ export function createDatabase(opts: PoolOptions): Database {
     }
   }
 
-  const db = bindDb({ query: (config) => withClient((client) => client.query(config)) }, opts);
+  const db = bindDb({ query: (config) => withClient((client) => timed(client, onStatement).query(config)) }, opts);
 
   const transactionOnce = <T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions): Promise<T> =>
     withClient(async (client, discard) => {
       const timeoutMs = options.statementTimeoutMs;
       const tx = bindTx(client, {
         ...opts,
+        onStatement,
         ...(timeoutMs !== undefined && { queryTimeoutMs: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS }),
       });
       await tx.exec({ text: 'BEGIN' });
@@ -293,6 +287,14 @@ export function createDatabase(opts: PoolOptions): Database {
       }
     },
     msSinceLastSuccess: () => Date.now() - lastSuccessAt,
+    msQueueFull() {
+      if (!queueIsFull()) {
+        queueFullSince = undefined;
+        return 0;
+      }
+      queueFullSince ??= Date.now();
+      return Date.now() - queueFullSince;
+    },
     stats: () => ({
       max: opts.max,
       total: pool.totalCount,

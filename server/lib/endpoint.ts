@@ -4,6 +4,7 @@ import type { Authorizer } from '../auth/middleware';
 import type { Scope } from '../auth/keys';
 import { UnsupportedMediaType } from './errors';
 import { normalizePayload, type NormalizationSpec } from './normalize';
+import { setCurrentRoute } from './request-context';
 import { validate } from './validate';
 
 /**
@@ -79,7 +80,12 @@ export function mountEndpoints(router: Router, endpoints: readonly Endpoint[], o
       };
       await e.handle(input, req, res);
     };
-    router[e.method](e.path, opts.authorizer.require(e.scope), ...body, handler);
+    const route = `${e.method.toUpperCase()} ${API_PREFIX}${e.path}`;
+    const nameRoute: RequestHandler = (_req, _res, next) => {
+      setCurrentRoute(route);
+      next();
+    };
+    router[e.method](e.path, nameRoute, opts.authorizer.require(e.scope), ...body, handler);
   }
 }
 

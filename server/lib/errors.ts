@@ -198,6 +198,14 @@ export class PoolTimeoutError extends Error {
   }
 }
 
+/** Too many requests already wait for a connection: this one is turned away at once. */
+export class PoolSaturatedError extends Error {
+  constructor(readonly queued: number) {
+    super(`${queued} requests already wait for a database connection`);
+    this.name = 'PoolSaturatedError';
+  }
+}
+
 /** The database could not be reached, or the connection broke mid-query. */
 export class DatabaseUnavailableError extends Error {
   constructor(cause: unknown) {

@@ -2,6 +2,7 @@ import {
   AppError,
   DatabaseQueryError,
   DatabaseUnavailableError,
+  PoolSaturatedError,
   PoolTimeoutError,
   type FieldError,
   type Problem,
@@ -27,20 +28,22 @@ const internal = (): Problem => ({
 export function toProblem(err: unknown, hints: ConstraintHints = {}): Problem {
   if (err instanceof AppError) return err.toProblem();
   if (err instanceof DatabaseQueryError) return fromSqlState(err, hints);
-  if (err instanceof PoolTimeoutError) {
-    return {
-      code: 'database-busy',
-      status: 503,
-      title: 'Service unavailable',
-      detail: 'All database connections are busy; retry shortly.',
-      retryAfterS: TRANSIENT_RETRY_AFTER_S,
-    };
-  }
+  if (err instanceof PoolTimeoutError) return busy('database-busy', 'All database connections are busy');
+  if (err instanceof PoolSaturatedError) return busy('queue-full', 'Too many requests are waiting for the database');
   if (err instanceof DatabaseUnavailableError) return databaseUnavailable();
   const fromParser = fromBodyParser(err);
   if (fromParser) return fromParser;
   return internal();
 }
+
+/** This worker's pool cannot take the request now; another try a second later may succeed. */
+const busy = (code: string, why: string): Problem => ({
+  code,
+  status: 503,
+  title: 'Service unavailable',
+  detail: `${why}; retry shortly.`,
+  retryAfterS: TRANSIENT_RETRY_AFTER_S,
+});
 
 const databaseUnavailable = (): Problem => ({
   code: 'database-unavailable',

@@ -22,6 +22,10 @@ export interface TestAppOptions {
   readonly bodyLimitBytes?: number;
   readonly readsRequireAuth?: boolean;
   readonly bulkMaxBytes?: number;
+  /** Default 1000: no test sheds load unless it asks to. */
+  readonly maxQueue?: number;
+  readonly slowQueryMs?: number;
+  readonly readinessFailWhenSaturatedMs?: number;
 }
 
 /** The real app over a real pool, with logs captured in memory instead of printed. */
@@ -44,6 +48,8 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     idleTimeoutMs: 1_000,
     maxLifetimeS: 0,
     preparedStatements: true,
+    maxQueue: opts.maxQueue ?? 1_000,
+    slowQueryMs: opts.slowQueryMs ?? 0,
     logger,
   });
   let shuttingDown = false;
@@ -53,6 +59,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     lifecycle: { isShuttingDown: () => shuttingDown },
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     readinessTimeoutMs: opts.readinessTimeoutMs ?? 500,
+    readinessFailWhenSaturatedMs: opts.readinessFailWhenSaturatedMs ?? 0,
     api: {
       readsRequireAuth: opts.readsRequireAuth ?? false,
       bulkMaxBytes: opts.bulkMaxBytes ?? 16 * 1024 * 1024,

@@ -41,6 +41,8 @@ export function testPool(database: TestDatabase, logger: Logger, shape: PoolShap
     idleTimeoutMs: 10_000,
     maxLifetimeS: 0,
     preparedStatements: true,
+    maxQueue: 1_000,
+    slowQueryMs: 0,
     logger,
   });
 }

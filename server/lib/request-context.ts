@@ -1,0 +1,61 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestHandler } from 'express';
+
+/** What code deep in a request (the db module's slow-query log) may know about it. */
+export interface RequestContext {
+  readonly requestId: string;
+  /** The matched route template (`GET /api/v1/wells/:id`), once routing has found it. */
+  readonly route: string | undefined;
+}
+
+interface TrackedRequest {
+  requestId: string;
+  route: string | undefined;
+  finished: boolean;
+}
+
+const UNROUTED = '(not routed yet)';
+const storage = new AsyncLocalStorage<TrackedRequest>();
+
+/**
+ * Requests in flight, by route: an event-loop stall is noticed only after the
+ * code that caused it has returned, so a warning can only name what was running.
+ */
+const inFlight = new Map<string, number>();
+
+function count(request: TrackedRequest, by: 1 | -1): void {
+  const key = request.route ?? UNROUTED;
+  const n = (inFlight.get(key) ?? 0) + by;
+  if (n > 0) inFlight.set(key, n);
+  else inFlight.delete(key);
+}
+
+/** The request being served by the current async chain, if any. */
+export const currentRequest = (): RequestContext | undefined => storage.getStore();
+
+/** Requests in flight in this process, by route. */
+export const routesInFlight = (): Record<string, number> => Object.fromEntries(inFlight);
+
+/** Names the route of the request being served; a no-op outside a request. */
+export function setCurrentRoute(route: string): void {
+  const request = storage.getStore();
+  if (!request || request.finished) return;
+  count(request, -1);
+  request.route = route;
+  count(request, 1);
+}
+
+/** Runs the rest of the request inside its context. Mount after request logging, which assigns `req.id`. */
+export const requestContext: RequestHandler = (req, res, next) => {
+  const request: TrackedRequest = { requestId: String(req.id), route: undefined, finished: false };
+  count(request, 1);
+  const settle = () => {
+    if (request.finished) return;
+    request.finished = true;
+    count(request, -1);
+  };
+  // 'close' also covers a client that went away before the response finished.
+  res.once('finish', settle);
+  res.once('close', settle);
+  storage.run(request, next);
+};

@@ -1,0 +1,123 @@
+import express from 'express';
+import request from 'supertest';
+import { createDatabase } from '../../server/lib/db';
+import { problemMiddleware } from '../../server/lib/problem-middleware';
+import { requestContext, setCurrentRoute } from '../../server/lib/request-context';
+import { requestLogging } from '../../server/lib/request-logging';
+import { useApiFixture } from '../support/api-fixture';
+import { captureLogs } from '../support/log-capture';
+import { expectProblem } from '../support/problem-assertions';
+
+jest.setTimeout(60_000);
+
+const HOLD_S = 1;
+
+/** Statements straight on the app's pool that keep its connections busy for HOLD_S. */
+const hold = (db: { exec(sql: { text: string }): Promise<number> }, n: number) =>
+  Array.from({ length: n }, () => db.exec({ text: `SELECT pg_sleep(${HOLD_S})` }));
+
+describe('load shedding: a full wait queue answers 503 at once', () => {
+  // One connection, two waiters allowed, a long acquire timeout: a third waiter is shed, not timed out.
+  const t = useApiFixture({
+    label: 'pool_pressure',
+    poolSize: 1,
+    maxQueue: 2,
+    acquireTimeoutMs: 20_000,
+    readinessFailWhenSaturatedMs: 200,
+  });
+
+  it('sheds a request needing the database with 503 queue-full and Retry-After, in milliseconds', async () => {
+    await t.db.exec({ text: 'SELECT 1' }); // the pool's one connection exists
+    const busy = hold(t.db, 3); // one runs, two wait: the queue is full
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(t.db.stats()).toMatchObject({ max: 1, total: 1, idle: 0, waiting: 2 });
+
+    const started = Date.now();
+    const res = await request(t.app).get('/api/v1/wells');
+    const elapsedMs = Date.now() - started;
+    expectProblem(res, 503, 'queue-full');
+    expect(res.headers['retry-after']).toBe('1');
+    // Far below the 20 s acquire timeout: it never queued.
+    expect(elapsedMs).toBeLessThan(1_000);
+
+    // Readiness turns 503 once the queue has stayed full for READINESS_FAIL_WHEN_SATURATED_MS (200 here).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const saturated = await request(t.app).get('/readyz');
+    expectProblem(saturated, 503, 'saturated');
+    expect(saturated.headers['retry-after']).toBe('1');
+
+    await Promise.all(busy);
+    // Queue drained: served again, and readiness is back.
+    await request(t.app).get('/api/v1/wells').expect(200);
+    const ready = await request(t.app).get('/readyz').expect(200);
+    expect(ready.body.pool).toMatchObject({ waiting: 0, queueFullMs: 0 });
+  });
+
+  it('never sheds while a connection is idle, however many requests arrive at once', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        request(t.app)
+          .get('/api/v1/wells')
+          .then((r) => r.status),
+      ),
+    );
+    // One connection, two may wait: three at once all fit.
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+});
+
+describe('slow-statement log', () => {
+  const t = useApiFixture({ label: 'slow_statements' });
+
+  it('logs a slow statement with its text, duration, route and request id, never its parameters', async () => {
+    const { logger, logs } = captureLogs();
+    const db = createDatabase({
+      connectionString: t.database.url,
+      applicationName: 'aquifer:test-slow',
+      max: 1,
+      acquireTimeoutMs: 5_000,
+      statementTimeoutMs: 5_000,
+      idleTimeoutMs: 1_000,
+      maxLifetimeS: 0,
+      preparedStatements: true,
+      maxQueue: 10,
+      slowQueryMs: 50,
+      logger,
+    });
+    try {
+      const app = express();
+      app.use(requestLogging(logger));
+      app.use(requestContext);
+      app.get('/slow', async (_req, res) => {
+        setCurrentRoute('GET /slow');
+        await db.exec({ text: 'SELECT pg_sleep(0.1), $1::text AS secret', values: ['hunter2-parameter'] });
+        await db.exec({ text: 'SELECT $1::text AS quick', values: ['also-not-logged'] });
+        res.json({ ok: true });
+      });
+      app.use(problemMiddleware({}));
+
+      const res = await request(app).get('/slow').set('X-Request-Id', 'slow-1').expect(200);
+      expect(res.body).toEqual({ ok: true });
+      const slow = logs.filter((l) => l.msg === 'slow statement');
+      expect(slow).toHaveLength(1);
+      expect(slow[0]).toMatchObject({
+        level: 40,
+        statement: 'SELECT pg_sleep(0.1), $1::text AS secret',
+        route: 'GET /slow',
+        requestId: 'slow-1',
+        failed: false,
+      });
+      expect(slow[0]?.durationMs).toBeGreaterThanOrEqual(90);
+      expect(JSON.stringify(logs)).not.toMatch(/hunter2|also-not-logged/);
+
+      // Outside any request: still logged, with no route or request id.
+      await db.exec({ text: 'SELECT pg_sleep(0.06)' });
+      const outside = logs.filter((l) => l.msg === 'slow statement').at(-1);
+      expect(outside).toMatchObject({ statement: 'SELECT pg_sleep(0.06)' });
+      expect(outside?.route).toBeUndefined();
+      expect(outside?.requestId).toBeUndefined();
+    } finally {
+      await db.end();
+    }
+  });
+});
