@@ -19,6 +19,12 @@ export interface HttpConfig {
   readonly eventLoopDelayWarnMs: number;
 }
 
+export interface MetricsConfig {
+  /** Port of the Prometheus listener (the primary's, aggregating every worker); null: none. */
+  readonly port: number | null;
+  readonly host: string;
+}
+
 export interface ApiConfig {
   /** false: GET needs no key; writes always need one with the write scope. */
   readonly readsRequireAuth: boolean;
@@ -58,6 +64,8 @@ export interface EmbeddedDbConfig {
 
 export interface ClusterConfig {
   readonly workers: number;
+  /** Under pm2: replacements `pm2 reload` runs at once beside the instances they replace. */
+  readonly pm2ReloadParallel: number;
   readonly maxCrashes: number;
   readonly crashWindowMs: number;
   readonly backoffBaseMs: number;
@@ -80,6 +88,7 @@ export interface Config {
   readonly db: DbConfig;
   readonly embedded: EmbeddedDbConfig;
   readonly cluster: ClusterConfig;
+  readonly metrics: MetricsConfig;
   readonly worker: WorkerIdentity;
 }
 
@@ -158,10 +167,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     cluster: {
       workers: num('WEB_CONCURRENCY'),
+      pm2ReloadParallel: num('PM2_RELOAD_PARALLEL'),
       maxCrashes: num('WORKER_MAX_CRASHES'),
       crashWindowMs: num('WORKER_CRASH_WINDOW_MS'),
       backoffBaseMs: num('WORKER_BACKOFF_BASE_MS'),
       backoffMaxMs: num('WORKER_BACKOFF_MAX_MS'),
+    },
+    metrics: {
+      port: opt('METRICS_PORT'),
+      host: v.METRICS_HOST as string,
     },
     worker: {
       index: opt('AQUIFER_WORKER_INDEX'),

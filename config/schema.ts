@@ -29,12 +29,17 @@ export const envSchema = Joi.object({
   READINESS_TIMEOUT_MS: ms(1_000, 10),
   READINESS_FAIL_WHEN_SATURATED_MS: ms(0),
   EVENT_LOOP_DELAY_WARN_MS: ms(200),
+  // Unset: no separate metrics listener (GET /metrics on the API port still answers admin keys).
+  METRICS_PORT: port(),
+  METRICS_HOST: Joi.string().default('127.0.0.1'),
 
   READS_REQUIRE_AUTH: flag().default(false),
   BULK_MAX_BYTES: count(268_435_456),
   BULK_STATEMENT_TIMEOUT_MS: ms(300_000, 1),
 
   WEB_CONCURRENCY: count(os.availableParallelism()),
+  // pm2 7 replaces this many instances at once on reload (PM2_CONCURRENT_ACTIONS, default 2).
+  PM2_RELOAD_PARALLEL: count(2),
   WORKER_MAX_CRASHES: count(5),
   WORKER_CRASH_WINDOW_MS: ms(60_000, 1),
   WORKER_BACKOFF_BASE_MS: ms(250, 1),

@@ -119,7 +119,7 @@ describe('loadConfig result is deeply frozen', () => {
   });
 
   it('covers every nested section', () => {
-    expect(objectsIn(config)).toHaveLength(7);
+    expect(objectsIn(config)).toHaveLength(8);
   });
 });
 
