@@ -2,10 +2,13 @@
  * pm2: `npm run build && npx pm2 start ecosystem.config.js`.
  *
  * In cluster mode pm2 is the primary. Each instance runs dist/server/worker.js,
- * which plans the same budget as our own primary would and takes the share for
- * its NODE_APP_INSTANCE, so the budget holds here too. Each instance keeps one
- * share spare for the overlap of `pm2 reload`. WEB_CONCURRENCY must equal the
- * instance count; both come from the one validated configuration.
+ * which plans the same per-host budget as our own primary would. Every instance
+ * takes the same pool, floor(per host / (WEB_CONCURRENCY + PM2_RELOAD_PARALLEL)),
+ * so the budget holds through `pm2 reload`, which starts PM2_RELOAD_PARALLEL
+ * replacements before stopping the instances they replace. WEB_CONCURRENCY must
+ * equal the instance count, and PM2_RELOAD_PARALLEL be at least pm2's reload
+ * parallelism (PM2_CONCURRENT_ACTIONS or --parallel, default 2); both come from
+ * the one validated configuration and are passed to every instance.
  */
 const { pm2Settings } = require('./dist/config');
 
@@ -17,7 +20,7 @@ const apiApp = {
   script: 'dist/server/worker.js',
   exec_mode: 'cluster',
   instances: workers,
-  env: { WEB_CONCURRENCY: String(workers) },
+  env: { WEB_CONCURRENCY: String(workers), PM2_RELOAD_PARALLEL: String(config.cluster.pm2ReloadParallel) },
   // The worker calls process.send('ready') once it listens.
   wait_ready: true,
   listen_timeout: config.db.startupWaitMs + 10000,

@@ -14,7 +14,7 @@ import { readServerFacts } from '../server/lib/server-facts';
 import { runScript, UsageError } from './script-database';
 
 /** The server's own defaults, from the one place they live (config/schema.ts), as if nothing were set. */
-const DEFAULTS = loadConfig({}).db;
+const { db: DEFAULTS, cluster: CLUSTER_DEFAULTS } = loadConfig({});
 /** PostgreSQL's defaults, for planning without a live server. */
 const PG_SUPERUSER_RESERVED = 3;
 const PG_RESERVED = 0;
@@ -29,7 +29,8 @@ const USAGE = `usage: npm run capacity -- --workers N (--max-connections N | --d
   --replicas N              hosts sharing the database, APP_REPLICAS (default ${DEFAULTS.replicas})
   --budget N|auto           DB_CONNECTION_BUDGET for the whole deployment (default ${DEFAULTS.connectionBudget})
   --other APP=N             connections another application holds; repeatable (0 drops one the server reported)
-  --overlap-workers N       extra workers while a reload replaces workers (default 1; pm2 reload: see README)
+  --overlap-workers N       PM2_RELOAD_PARALLEL: replacements a pm2 reload runs at once
+                            (default ${CLUSTER_DEFAULTS.pm2ReloadParallel}, aquifer's; see README "pm2")
   --db-cores N              the database's CPU cores, for the 2 × cores rule
   --hold-ms X               mean connection-hold time per request, in ms (from a load test)
   --target-rps X            requests/s to plan for (needs --hold-ms)
@@ -108,7 +109,7 @@ function parseCapacityArgs(args: string[]): CapacityArgs {
       replicas: count('replicas', values.replicas, 1),
       workersPerHost: count('workers', values.workers, 1) as number,
       budget,
-      overlapWorkers: count('overlap-workers', values['overlap-workers'], 0),
+      pm2ReloadParallel: count('overlap-workers', values['overlap-workers'], 1),
       databaseCores: count('db-cores', values['db-cores'], 1),
       holdMs: positive('hold-ms', values['hold-ms']),
       targetRps: positive('target-rps', values['target-rps']),
@@ -162,6 +163,7 @@ async function main(): Promise<number> {
     headroom: f.headroom ?? DEFAULTS.reservedConnections,
     replicas: f.replicas ?? DEFAULTS.replicas,
     budget: f.budget ?? DEFAULTS.connectionBudget,
+    pm2ReloadParallel: f.pm2ReloadParallel ?? CLUSTER_DEFAULTS.pm2ReloadParallel,
     otherApplications: mergeOthers(live?.others ?? [], args.others),
   };
   let plan;

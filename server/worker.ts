@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
 import { SHUTDOWN_MESSAGE, READY_MESSAGE } from './cluster/supervisor';
+import { BudgetError, pm2InstancePool } from './lib/budget';
 import { createDatabase, type Database } from './lib/db';
 import { monitorEventLoop } from './lib/event-loop-monitor';
 import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
@@ -45,29 +46,29 @@ async function waitForEmbeddedUrl(config: Config): Promise<string> {
 const workerIndex = (config: Config) => config.worker.index ?? config.worker.pm2Instance ?? 0;
 
 /**
- * Under pm2 nobody hands us a share, so plan the budget ourselves with the same
- * math as the primary, over one worker more than we run: `pm2 reload` starts
- * each replacement before its predecessor stops, and the spare share pays for
- * that overlap, so the budget holds even mid-reload.
+ * Under pm2 nobody hands us a pool, so plan the budget ourselves with the same
+ * math as the primary. `pm2 reload` starts each replacement (same
+ * NODE_APP_INSTANCE) before its predecessor stops, PM2_RELOAD_PARALLEL at a
+ * time, so every instance takes the same pool, sized for WEB_CONCURRENCY +
+ * PM2_RELOAD_PARALLEL processes: the budget holds even mid-reload.
  */
 async function resolveIdentity(config: Config, logger: Logger): Promise<Identity> {
   const index = workerIndex(config);
   const url = config.db.url ?? (await waitForEmbeddedUrl(config));
   if (config.worker.poolSize !== null) return { index, poolSize: config.worker.poolSize, url };
-  const prepared = await prepareDatabase(
-    url,
-    `${config.appName}:w${index}`,
-    config,
-    logger,
-    config.cluster.workers + 1,
-  );
-  const poolSize = index < config.cluster.workers ? prepared.plan.shares[index] : undefined;
-  if (poolSize === undefined) {
-    throw new Error(
-      `instance ${index} is outside WEB_CONCURRENCY=${config.cluster.workers}; set it to pm2's instance count`,
-    );
+  const { workers, pm2ReloadParallel: parallel } = config.cluster;
+  if (index >= workers) {
+    throw new Error(`instance ${index} is outside WEB_CONCURRENCY=${workers}; set it to pm2's instance count`);
   }
-  return { index, poolSize, url };
+  const planned = workers + parallel;
+  const prepared = await prepareDatabase(url, `${config.appName}:w${index}`, config, logger, planned).catch(
+    (err: unknown) => {
+      if (!(err instanceof BudgetError)) throw err;
+      const why = `under pm2, WEB_CONCURRENCY=${workers} + PM2_RELOAD_PARALLEL=${parallel} = ${planned} processes`;
+      throw new BudgetError(`${why} share the host's budget during a reload (lower either): ${err.message}`);
+    },
+  );
+  return { index, poolSize: pm2InstancePool(prepared.plan.perHost, workers, parallel), url };
 }
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {

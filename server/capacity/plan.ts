@@ -5,6 +5,9 @@
  * disagree about the arithmetic.
  */
 import { BudgetError, planBudget, usableConnections, type BudgetPlan, type BudgetRequest } from '../lib/budget';
+import { planPm2Overlap, type OverlapPlan } from './overlap';
+
+export type { OverlapPlan };
 
 /** PostgreSQL does its best work with about 2 × cores (+ spindles) active connections (PostgreSQL wiki, HikariCP). */
 export const ACTIVE_CONNECTIONS_PER_CORE = 2;
@@ -36,29 +39,17 @@ export interface CapacityInput {
   /** Mean time a request holds a connection, in milliseconds (from a load test). */
   readonly holdMs?: number;
   readonly targetRps?: number;
-  /** Workers that briefly run beside the ones they replace during a reload (default 1). */
-  readonly overlapWorkers?: number;
+  /** PM2_RELOAD_PARALLEL: replacements `pm2 reload` runs beside the instances they replace. */
+  readonly pm2ReloadParallel: number;
 }
 
 export type ReasonCode = 'server-too-small' | 'budget-above-server' | 'budget-below-workers' | 'target-rps-not-covered';
-export type WarningCode =
-  'exceeds-max-connections' | 'overlap-pm2-refused' | 'overlap-over-budget' | 'pool-above-cores';
+export type WarningCode = 'exceeds-max-connections' | 'overlap-pm2-refused' | 'pool-above-cores';
 
 export interface Finding<C extends string> {
   /** Stable, for scripts; the message may be reworded. */
   readonly code: C;
   readonly message: string;
-}
-
-/** What `pm2 reload` does to the plan: each pm2 instance plans over workersPerHost + 1 (server/worker.ts). */
-export interface OverlapPlan {
-  readonly extraWorkers: number;
-  /** Pool of each pm2 instance, by NODE_APP_INSTANCE; null when pm2 would refuse to start. */
-  readonly pm2Pools: readonly number[] | null;
-  /** The share no instance takes, kept for the reload. */
-  readonly pm2Spare: number | null;
-  /** Most one host holds while `extraWorkers` replacements run beside the largest pools they replace. */
-  readonly pm2PeakPerHost: number | null;
 }
 
 export interface CoresCheck {
@@ -79,8 +70,7 @@ export interface Throughput {
 }
 
 export interface CapacityPlan {
-  /** The input, with defaults filled in. */
-  readonly input: CapacityInput & { readonly overlapWorkers: number };
+  readonly input: CapacityInput;
   readonly source: 'auto' | 'explicit';
   readonly otherConnections: number;
   /** What aquifer may use across all hosts: max_connections − reservations − headroom − other applications. */
@@ -133,7 +123,7 @@ function checkInput(input: CapacityInput): void {
     ['workersPerHost', input.workersPerHost, 1],
     ['budget', input.budget === 'auto' ? undefined : input.budget, 1],
     ['databaseCores', input.databaseCores, 1],
-    ['overlapWorkers', input.overlapWorkers, 0],
+    ['pm2ReloadParallel', input.pm2ReloadParallel, 1],
     ...input.otherApplications.map((app): [string, number, number] => [
       `connections of "${app.name}"`,
       app.connections,
@@ -165,9 +155,8 @@ function refusalCode(req: BudgetRequest): ReasonCode {
   return req.requested !== 'auto' && req.requested < req.replicas ? 'budget-below-workers' : 'budget-above-server';
 }
 
-export function planCapacity(raw: CapacityInput): CapacityPlan {
-  checkInput(raw);
-  const input = { ...raw, overlapWorkers: raw.overlapWorkers ?? 1 };
+export function planCapacity(input: CapacityInput): CapacityPlan {
+  checkInput(input);
   const otherConnections = sum(input.otherApplications.map((a) => a.connections));
   const limits = {
     maxConnections: input.maxConnections,
@@ -199,10 +188,8 @@ export function planCapacity(raw: CapacityInput): CapacityPlan {
   const asConfigured = asConfiguredWarning(input, req, otherConnections, nonSuperuserSlots);
   if (asConfigured) warnings.push(asConfigured);
 
-  const overlap =
-    main.plan && headroomLeft !== null && input.overlapWorkers > 0
-      ? planOverlap(input, req, main.plan, headroomLeft, warnings)
-      : null;
+  const pm2 = main.plan ? planPm2Overlap(req, input.pm2ReloadParallel) : null;
+  if (pm2?.refusal) warnings.push({ code: 'overlap-pm2-refused', message: pm2.refusal });
 
   const cores =
     input.databaseCores !== undefined && main.plan
@@ -244,7 +231,7 @@ export function planCapacity(raw: CapacityInput): CapacityPlan {
     pools,
     totalConnections,
     headroomLeft,
-    overlap,
+    overlap: pm2?.overlap ?? null,
     cores,
     throughput,
     feasible: reasons.length === 0,
@@ -280,54 +267,6 @@ function asConfiguredWarning(
       `${otherConnections} that is ${serverTotal + otherConnections}, above the ${nonSuperuserSlots} that ` +
       `max_connections leaves to non-superusers, so new connections fail with "too many clients"; ${fix}`,
   };
-}
-
-/** pm2 instances plan over one worker more than run and take the share of their NODE_APP_INSTANCE. */
-function planOverlap(
-  input: CapacityPlan['input'],
-  req: BudgetRequest,
-  plan: BudgetPlan,
-  headroomLeft: number,
-  warnings: Finding<WarningCode>[],
-): OverlapPlan {
-  const planned = input.workersPerHost + 1;
-  const pm2 = attempt({ ...req, workers: planned });
-  if (pm2.error) {
-    warnings.push({
-      code: 'overlap-pm2-refused',
-      message:
-        `under pm2 each instance plans over WEB_CONCURRENCY + 1 = ${planned} workers to keep a share for the ` +
-        `reload overlap, and ${plan.perHost} per host cannot, so pm2 instances refuse to start (npm start is ` +
-        `unaffected: its primary replaces a worker only after the old one exits): ${pm2.error.message}`,
-    });
-    return { extraWorkers: input.overlapWorkers, pm2Pools: null, pm2Spare: null, pm2PeakPerHost: null };
-  }
-  const pm2Pools = pm2.plan.shares.slice(0, input.workersPerHost);
-  const spare = pm2.plan.shares[input.workersPerHost] as number;
-  // Shares are largest first, and pm2 reloads in instance order: the first replacements are the worst case.
-  const replacing = sum(pm2Pools.slice(0, Math.min(input.overlapWorkers, pm2Pools.length)));
-  const peak = sum(pm2Pools) + replacing;
-  const excess = peak - plan.perHost;
-  if (excess > 0) {
-    const allHosts = excess * input.replicas;
-    const atOnce = input.replicas > 1 ? `; ${allHosts} if all ${input.replicas} hosts reload at once` : '';
-    warnings.push({
-      code: 'overlap-over-budget',
-      message:
-        `pm2 reload runs ${input.overlapWorkers} replacement(s) beside the instance(s) they replace; each instance ` +
-        `plans over WEB_CONCURRENCY + 1 = ${planned} and keeps one share (${spare}) spare, but the largest pools ` +
-        `need ${replacing}: a host briefly holds up to ${peak} of its ${plan.perHost} (${excess} over${atOnce}), ` +
-        `taken from the ${headroomLeft} left free${shortfall(excess, allHosts, headroomLeft)}`,
-    });
-  }
-  return { extraWorkers: input.overlapWorkers, pm2Pools, pm2Spare: spare, pm2PeakPerHost: peak };
-}
-
-function shortfall(excess: number, allHosts: number, free: number): string {
-  const fails = 'new connections can fail with "too many clients"';
-  if (excess > free) return `, which is not enough: ${fails}`;
-  if (allHosts > free) return `: enough for one host at a time, but if all reload at once ${fails}`;
-  return '';
 }
 
 function planThroughput(holdMs: number, targetRps: number | undefined, total: number | null): Throughput {

@@ -82,7 +82,7 @@ function workerSection(plan: CapacityPlan): string[] {
     const row = [`w${i}`, String(pool)];
     return pm2 ? [...row, String(pm2[i])] : row;
   });
-  if (pm2) rows.push(['spare', '-', `${plan.overlap?.pm2Spare} (for pm2 reload)`]);
+  if (pm2) rows.push(['spare', '-', `${plan.overlap?.pm2Spare} (for the pm2 reload replacements)`]);
   return ['Per worker (the same on every host)', ...indent(columns([header, ...rows], [1]))];
 }
 
@@ -98,23 +98,23 @@ function totalsSection(plan: CapacityPlan): string[] {
 function overlapSection(plan: CapacityPlan): string[] {
   const overlap = plan.overlap;
   if (overlap === null) return [];
+  const { workersPerHost } = plan.input;
+  const pool = overlap.pm2Pools?.[0];
   const pm2 =
-    overlap.pm2Pools === null
-      ? 'refused: the budget cannot keep a spare share (see warnings)'
-      : `plans over ${plan.input.workersPerHost + 1}, keeps ${overlap.pm2Spare} spare; ` +
-        `reload peak ${overlap.pm2PeakPerHost} of ${plan.perHost} per host`;
+    pool === undefined
+      ? 'refused: the budget cannot give each instance and each replacement one connection (see warnings)'
+      : `every instance ${pool} (per host ÷ (${workersPerHost} + ${overlap.extraWorkers})), ` +
+        `${overlap.pm2Spare} spare; reload peak ${overlap.pm2PeakPerHost} of ${plan.perHost} per host`;
   const rows = [
     ['npm start', 'none: the primary replaces a worker only after the old one exits'],
     ['pm2', pm2],
+    // pm2 7 reloads `--parallel` or PM2_CONCURRENT_ACTIONS (default 2) instances at once; nothing tells the server.
+    ['', 'PM2_RELOAD_PARALLEL must be at least what pm2 reloads at once: `pm2 reload <name> --parallel N`,'],
+    ['', 'else PM2_CONCURRENT_ACTIONS (default 2) in the environment of the pm2 command'],
+    ['new hosts', 'a rolling deploy that starts hosts before stopping old ones: count them in APP_REPLICAS'],
   ];
-  // pm2 7 reloads CONCURRENT_ACTIONS (2) instances at once; `pm2 reload <name>` drops to 1 for ≤ 2 instances.
-  if (overlap.extraWorkers < 2 && plan.input.workersPerHost > 1) {
-    rows.push(['', 'pm2 7 reloads 2 instances at a time by default: plan 2 extra workers, or reload one at a time']);
-    rows.push(['', '(PM2_CONCURRENT_ACTIONS=1, or `pm2 reload <name> --parallel 1`)']);
-  }
-  rows.push(['new hosts', 'a rolling deploy that starts hosts before stopping old ones: count them in APP_REPLICAS']);
   return [
-    `Overlap (${overlap.extraWorkers} extra worker(s) while a reload replaces workers)`,
+    `Overlap (PM2_RELOAD_PARALLEL=${overlap.extraWorkers}: replacements a pm2 reload runs beside the instances)`,
     ...indent(columns(rows)),
   ];
 }

@@ -6,6 +6,7 @@
  *   per host = floor(usable / replicas)           (auto)
  *            = floor(DB_CONNECTION_BUDGET / replicas)  (explicit, never above auto)
  *   shares   = per host split over workers, differing by at most 1
+ *   pm2 pool = floor(per host / (instances + reload parallel)), the same for every instance
  */
 
 export interface ServerLimits {
@@ -82,6 +83,28 @@ export function shareOf(budget: number, workers: number, index: number): number 
     throw new BudgetError(`worker index ${index} is outside 0..${workers - 1}`);
   }
   return splitBudget(budget, workers)[index] as number;
+}
+
+/**
+ * Pool of every pm2 instance. `pm2 reload` starts each replacement, with the same
+ * NODE_APP_INSTANCE, before its predecessor stops, `reloadParallel` at a time, so up
+ * to `instances + reloadParallel` processes hold pools at once. Invariant: every
+ * instance takes the same pool, the smallest share of per host over that many, so
+ * (instances + reloadParallel) × pool ≤ perHost. Refuses rather than round up to 1.
+ */
+export function pm2InstancePool(perHost: number, instances: number, reloadParallel: number): number {
+  requireCount('budget', perHost, 0);
+  requireCount('WEB_CONCURRENCY', instances, 1);
+  requireCount('PM2_RELOAD_PARALLEL', reloadParallel, 1);
+  const processes = instances + reloadParallel;
+  if (perHost < processes) {
+    throw new BudgetError(
+      `a budget of ${perHost} connection(s) per host cannot give one each to WEB_CONCURRENCY=${instances} pm2 ` +
+        `instances plus the PM2_RELOAD_PARALLEL=${reloadParallel} replacement(s) a reload runs beside them ` +
+        `(${processes} processes); lower either or raise the budget`,
+    );
+  }
+  return Math.floor(perHost / processes);
 }
 
 /** Resolves the host's budget and each worker's share, or throws BudgetError saying why not. */

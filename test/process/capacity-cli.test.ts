@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../../config';
 import type { PlanJson } from '../../server/capacity/report';
 import { withSingleConnection } from '../../server/lib/db';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -51,6 +52,49 @@ describe('npm run capacity (flags only)', () => {
     expect(result.stdout).toMatch(/\[budget-below-workers\] .*not enough for 3 workers/);
   });
 
+  it('plans pm2 the way the worker sizes its pool: 64 per host, 4 instances, 2 at a time', async () => {
+    const args = ['--max-connections', '100', '--workers', '4', '--budget', '64', '--overlap-workers', '2'];
+    const table = await capacity(args);
+    expect(table).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    // floor(64 / (4 + 2)) = 10 each; 4 × 10 = 40 held, 24 spare; mid-reload (4 + 2) × 10 = 60 ≤ 64.
+    expect(table.stdout).toMatch(/^ {2}w0 +16 {2}10$/m);
+    expect(table.stdout).toMatch(/^ {2}w3 +16 {2}10$/m);
+    expect(table.stdout).toMatch(/^ {2}spare +- {2}24 \(for the pm2 reload replacements\)$/m);
+    expect(table.stdout).toMatch(
+      /^ {2}pm2 +every instance 10 \(per host ÷ \(4 \+ 2\)\), 24 spare; reload peak 60 of 64 per host$/m,
+    );
+    expect(table.stdout).not.toMatch(/Warnings/);
+
+    const json = JSON.parse((await capacity([...args, '--json'])).stdout) as PlanJson;
+    expect(json.overlap).toEqual({
+      extra_workers: 2,
+      pm2_pools: [10, 10, 10, 10],
+      pm2_spare: 24,
+      pm2_peak_per_host: 60,
+    });
+  });
+
+  it("defaults --overlap-workers to aquifer's own PM2_RELOAD_PARALLEL default", async () => {
+    const result = await capacity(['--max-connections', '100', '--workers', '4', '--budget', '64', '--json']);
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as PlanJson;
+    const parallel = loadConfig({}).cluster.pm2ReloadParallel;
+    expect(plan.overlap?.extra_workers).toBe(parallel);
+    const [pool] = plan.overlap?.pm2_pools ?? [];
+    expect((4 + parallel) * (pool as number)).toBeLessThanOrEqual(64);
+    expect(plan.overlap?.pm2_peak_per_host).toBe((4 + parallel) * (pool as number));
+  });
+
+  it('warns, and still exits 0, when pm2 instances would refuse to start but npm start would not', async () => {
+    // 12 − 3 − 5 = 4 per host: enough for 3 workers, not for 3 instances + 2 replacements.
+    const result = await capacity(['--max-connections', '12', '--workers', '3', '--overlap-workers', '2']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}pm2 +refused: /m);
+    expect(result.stdout).toMatch(/\[overlap-pm2-refused\] under pm2, WEB_CONCURRENCY=3 \+ PM2_RELOAD_PARALLEL=2 = 5/);
+    const one = await capacity(['--max-connections', '12', '--workers', '3', '--overlap-workers', '1']);
+    expect(one.stdout).toMatch(/^ {2}pm2 +every instance 1 .* reload peak 4 of 4 per host$/m);
+  });
+
   it('exits 1 when a target rate needs more than the budget', async () => {
     const args = [
       '--max-connections',
@@ -96,6 +140,11 @@ describe('npm run capacity (flags only)', () => {
       name: 'a target rate without a hold time',
       args: ['--max-connections', '9', '--workers', '1', '--target-rps', '10'],
       says: /--target-rps needs --hold-ms/,
+    },
+    {
+      name: '--overlap-workers 0 (PM2_RELOAD_PARALLEL is at least 1)',
+      args: ['--max-connections', '9', '--workers', '1', '--overlap-workers', '0'],
+      says: /--overlap-workers must be a whole number from 1/,
     },
     {
       name: 'a hold time of 0',

@@ -1,6 +1,7 @@
 import {
   BudgetError,
   planBudget,
+  pm2InstancePool,
   shareOf,
   splitBudget,
   usableConnections,
@@ -135,6 +136,72 @@ describe('shareOf', () => {
 
   it('refuses a budget smaller than the workers even for a valid index', () => {
     expect(() => shareOf(2, 3, 0)).toThrow(BudgetError);
+  });
+});
+
+describe('pm2InstancePool', () => {
+  it.each([
+    { name: 'README example', perHost: 64, instances: 4, parallel: 2, pool: 10 },
+    { name: 'one at a time', perHost: 64, instances: 4, parallel: 1, pool: 12 },
+    { name: 'divides evenly', perHost: 60, instances: 4, parallel: 2, pool: 10 },
+    { name: 'one short of the next pool', perHost: 59, instances: 4, parallel: 2, pool: 9 },
+    { name: 'exactly one each', perHost: 6, instances: 4, parallel: 2, pool: 1 },
+    { name: 'one instance', perHost: 92, instances: 1, parallel: 2, pool: 30 },
+    { name: 'huge budget', perHost: Number.MAX_SAFE_INTEGER, instances: 16, parallel: 4, pool: 450_359_962_737_049 },
+  ])('$name: $perHost over $instances + $parallel ⇒ $pool each', ({ perHost, instances, parallel, pool }) => {
+    expect(pm2InstancePool(perHost, instances, parallel)).toBe(pool);
+  });
+
+  it('is the smallest share of the split over instances + parallel', () => {
+    // 64 over 6 → 11 11 11 11 10 10: any 6 of the larger shares would need 66.
+    expect(pm2InstancePool(64, 4, 2)).toBe(Math.min(...splitBudget(64, 6)));
+  });
+
+  // At a reload's peak, instances + parallel processes hold pools at once: they must all fit, with equal pools.
+  const sweep: [number, number][] = [];
+  for (let instances = 1; instances <= 16; instances++) {
+    for (let parallel = 1; parallel <= 4; parallel++) sweep.push([instances, parallel]);
+  }
+  it.each(sweep)('%i instances, %i at a time: per host 1..200 fits mid-reload or is refused', (instances, parallel) => {
+    const processes = instances + parallel;
+    for (let perHost = 1; perHost <= 200; perHost++) {
+      if (perHost < processes) {
+        expect(() => pm2InstancePool(perHost, instances, parallel)).toThrow(BudgetError);
+        continue;
+      }
+      const pools = Array.from({ length: instances }, () => pm2InstancePool(perHost, instances, parallel));
+      const pool = pools[0] as number;
+      expect(pool).toBeGreaterThanOrEqual(1);
+      expect(new Set(pools).size).toBe(1);
+      expect(processes * pool).toBeLessThanOrEqual(perHost);
+      // …and no larger equal pool would.
+      expect(processes * (pool + 1)).toBeGreaterThan(perHost);
+    }
+  });
+
+  it.each([
+    { perHost: 5, instances: 4, parallel: 2 },
+    { perHost: 0, instances: 1, parallel: 1 },
+    { perHost: 2, instances: 1, parallel: 2 },
+  ])('refuses $perHost over $instances + $parallel, naming both settings', ({ perHost, instances, parallel }) => {
+    expect(() => pm2InstancePool(perHost, instances, parallel)).toThrow(BudgetError);
+    expect(() => pm2InstancePool(perHost, instances, parallel)).toThrow(
+      new RegExp(
+        `WEB_CONCURRENCY=${instances} .*PM2_RELOAD_PARALLEL=${parallel} .*\\(${instances + parallel} processes\\)`,
+      ),
+    );
+  });
+
+  it.each([
+    { name: 'budget negative', perHost: -1, instances: 4, parallel: 2 },
+    { name: 'budget 2.5', perHost: 2.5, instances: 1, parallel: 1 },
+    { name: 'budget NaN', perHost: Number.NaN, instances: 1, parallel: 1 },
+    { name: 'instances 0', perHost: 10, instances: 0, parallel: 1 },
+    { name: 'instances 1.5', perHost: 10, instances: 1.5, parallel: 1 },
+    { name: 'parallel 0', perHost: 10, instances: 4, parallel: 0 },
+    { name: 'parallel Infinity', perHost: 10, instances: 4, parallel: Number.POSITIVE_INFINITY },
+  ])('refuses $name', ({ perHost, instances, parallel }) => {
+    expect(() => pm2InstancePool(perHost, instances, parallel)).toThrow(BudgetError);
   });
 });
 

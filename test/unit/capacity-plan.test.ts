@@ -1,6 +1,9 @@
 import { CapacityInputError, planCapacity, type CapacityInput } from '../../server/capacity/plan';
 
-/** PostgreSQL defaults and aquifer's: max_connections 100, 3 superuser slots, headroom 5; one host of 3 workers. */
+/**
+ * PostgreSQL defaults and aquifer's: max_connections 100, 3 superuser slots, headroom 5, PM2_RELOAD_PARALLEL 2;
+ * one host of 3 workers.
+ */
 const input = (over: Partial<CapacityInput> = {}): CapacityInput => ({
   maxConnections: 100,
   superuserReservedConnections: 3,
@@ -10,6 +13,7 @@ const input = (over: Partial<CapacityInput> = {}): CapacityInput => ({
   workersPerHost: 3,
   budget: 'auto',
   otherApplications: [],
+  pm2ReloadParallel: 2,
   ...over,
 });
 
@@ -32,7 +36,7 @@ describe('planCapacity: budget, pools, totals and feasibility', () => {
     ['auto budget, one host', {}, 'usable 92, per host 92, pools 31 31 30, total 92, left 5', [], []],
     [
       'explicit 20 over 2 hosts',
-      { budget: 20, replicas: 2, overlapWorkers: 0 },
+      { budget: 20, replicas: 2 },
       'usable 92, per host 10, pools 4 3 3, total 20, left 77',
       [],
       [],
@@ -88,14 +92,14 @@ describe('planCapacity: budget, pools, totals and feasibility', () => {
     ],
     [
       'others within headroom',
-      { otherApplications: [psql(3)], overlapWorkers: 0 },
+      { otherApplications: [psql(3)] },
       'usable 89, per host 89, pools 30 30 29, total 89, left 5',
       [],
       [],
     ],
     [
       'others beyond headroom, auto',
-      { otherApplications: [metabase(6), psql(4)], overlapWorkers: 0 },
+      { otherApplications: [metabase(6), psql(4)] },
       'usable 82, per host 82, pools 28 27 27, total 82, left 5',
       [],
       ['exceeds-max-connections'],
@@ -116,25 +120,39 @@ describe('planCapacity: budget, pools, totals and feasibility', () => {
     ],
     ['within 4 × 2 × cores', { databaseCores: 12 }, 'usable 92, per host 92, pools 31 31 30, total 92, left 5', [], []],
     [
-      'pm2 cannot keep a spare',
+      'pm2 cannot fit 3 instances + 2 replacements in 3',
       { maxConnections: 11 },
       'usable 3, per host 3, pools 1 1 1, total 3, left 5',
       [],
       ['overlap-pm2-refused'],
     ],
     [
-      'uneven pm2 shares overshoot',
+      '4 per host fits 3 instances + 1 replacement',
+      { maxConnections: 12, pm2ReloadParallel: 1 },
+      'usable 4, per host 4, pools 2 1 1, total 4, left 5',
+      [],
+      [],
+    ],
+    [
+      'but not 3 instances + 2 replacements',
+      { maxConnections: 12, pm2ReloadParallel: 2 },
+      'usable 4, per host 4, pools 2 1 1, total 4, left 5',
+      [],
+      ['overlap-pm2-refused'],
+    ],
+    [
+      'uneven shares no longer overshoot under pm2',
       { budget: 20, replicas: 2 },
       'usable 92, per host 10, pools 4 3 3, total 20, left 77',
       [],
-      ['overlap-over-budget'],
+      [],
     ],
     [
-      'two replacements at once',
-      { overlapWorkers: 2 },
+      'four replacements at once still fit',
+      { pm2ReloadParallel: 4 },
       'usable 92, per host 92, pools 31 31 30, total 92, left 5',
       [],
-      ['overlap-over-budget'],
+      [],
     ],
   ])('%s', (_name, over, want, reasons, warnings) => {
     const plan = planCapacity(input(over));
@@ -155,7 +173,7 @@ describe('planCapacity: budget, pools, totals and feasibility', () => {
   });
 
   it('tells how to make the server plan around other applications under an auto budget', () => {
-    const [warning] = planCapacity(input({ otherApplications: [metabase(6), psql(4)], overlapWorkers: 0 })).warnings;
+    const [warning] = planCapacity(input({ otherApplications: [metabase(6), psql(4)] })).warnings;
     expect(warning?.message).toMatch(/pools of 31, 31, 30 \(92 per host\): 92 connection\(s\).*102, above the 97/);
     expect(warning?.message).toMatch(
       /too many clients.*DB_RESERVED_CONNECTIONS=15 \(headroom 5 \+ other applications 10\)/,
@@ -163,74 +181,92 @@ describe('planCapacity: budget, pools, totals and feasibility', () => {
   });
 });
 
-describe('planCapacity: overlap of a pm2 reload (each instance plans over workers + 1)', () => {
+describe('planCapacity: overlap of a pm2 reload (every instance takes per host ÷ (workers + PM2_RELOAD_PARALLEL))', () => {
+  // pool = floor(per host / (workers + parallel)); spare = per host − workers × pool; peak = (workers + parallel) × pool.
   it.each([
-    { name: 'even pm2 shares', over: {}, pm2Pools: [23, 23, 23], spare: 23, peak: 92 },
-    { name: 'uneven pm2 shares', over: { budget: 20, replicas: 2 }, pm2Pools: [3, 3, 2], spare: 2, peak: 11 },
-    { name: 'two replacements at once', over: { overlapWorkers: 2 }, pm2Pools: [23, 23, 23], spare: 23, peak: 115 },
+    { name: 'default, 92 over 3 + 2', over: {}, pool: 18, spare: 38, peak: 90 },
+    { name: 'README: 64 over 4 + 2', over: { budget: 64, workersPerHost: 4 }, pool: 10, spare: 24, peak: 60 },
+    { name: 'one at a time, 92 over 3 + 1', over: { pm2ReloadParallel: 1 }, pool: 23, spare: 23, peak: 92 },
+    { name: 'four at a time, 92 over 3 + 4', over: { pm2ReloadParallel: 4 }, pool: 13, spare: 53, peak: 91 },
+    { name: 'uneven shares, 10 over 3 + 2', over: { budget: 20, replicas: 2 }, pool: 2, spare: 4, peak: 10 },
     {
-      name: 'two hosts of 4 workers',
+      name: 'two hosts of 4, 50 over 4 + 2',
       over: { maxConnections: 103, headroom: 0, replicas: 2, workersPerHost: 4 },
-      pm2Pools: [10, 10, 10, 10],
-      spare: 10,
-      peak: 50,
+      pool: 8,
+      spare: 18,
+      peak: 48,
     },
     {
-      name: 'after other applications',
+      name: 'after other applications, 82 over 3 + 2',
       over: { otherApplications: [metabase(10)] },
-      pm2Pools: [21, 21, 20],
-      spare: 20,
-      peak: 83,
+      pool: 16,
+      spare: 34,
+      peak: 80,
     },
-    { name: 'pm2 refused', over: { maxConnections: 11 }, pm2Pools: null, spare: null, peak: null },
-  ])('$name: pm2 pools $pm2Pools, spare $spare, peak $peak per host', ({ over, pm2Pools, spare, peak }) => {
-    const overlap = planCapacity(input(over)).overlap;
-    expect(overlap).toEqual({
-      extraWorkers: (over as Partial<CapacityInput>).overlapWorkers ?? 1,
-      pm2Pools,
+  ])('$name: pool $pool each, spare $spare, peak $peak per host', ({ over, pool, spare, peak }) => {
+    const plan = planCapacity(input(over));
+    expect(plan.overlap).toEqual({
+      extraWorkers: plan.input.pm2ReloadParallel,
+      pm2Pools: Array.from({ length: plan.input.workersPerHost }, () => pool),
       pm2Spare: spare,
       pm2PeakPerHost: peak,
     });
+    expect(codes(plan.warnings).filter((c) => c.startsWith('overlap'))).toEqual([]);
   });
 
-  it.each([
-    { name: 'no overlap asked for', over: { overlapWorkers: 0 } },
-    { name: 'no budget to overlap', over: { maxConnections: 10 } },
-  ])('is left out with $name', ({ over }) => {
-    const plan = planCapacity(input(over));
+  it('is refused, with nulls, when the budget cannot give each instance and replacement one', () => {
+    const plan = planCapacity(input({ maxConnections: 11 }));
+    expect(plan.overlap).toEqual({ extraWorkers: 2, pm2Pools: null, pm2Spare: null, pm2PeakPerHost: null });
+    expect(plan.warnings[0]?.message).toMatch(
+      /WEB_CONCURRENCY=3 \+ PM2_RELOAD_PARALLEL=2 = 5 processes .*npm start is unaffected.*3 per host over 1 replica\(s\): not enough for 5 workers/,
+    );
+  });
+
+  it('is left out when there is no budget to overlap', () => {
+    const plan = planCapacity(input({ maxConnections: 10 }));
     expect(plan.overlap).toBeNull();
     expect(codes(plan.warnings).filter((c) => c.startsWith('overlap'))).toEqual([]);
   });
 
-  it.each([
-    {
-      name: 'uneven shares on 2 hosts, plenty left free',
-      over: { budget: 20, replicas: 2 },
-      says: /up to 11 of its 10 \(1 over; 2 if all 2 hosts reload at once\), taken from the 77 left free$/,
+  // What server/worker.ts does under pm2, over a sweep: equal pools, and a reload at its peak within the budget.
+  const sweep: [number, number, number][] = [];
+  for (let workers = 1; workers <= 8; workers++) {
+    for (let parallel = 1; parallel <= 4; parallel++) {
+      for (const replicas of [1, 2, 3]) sweep.push([workers, parallel, replicas]);
+    }
+  }
+  /** What the overlap should be for one plan, worked out from the formula; a string so a table of them diffs well. */
+  const expected = (host: number | null, refusedPlan: boolean, workers: number, parallel: number): string => {
+    if (refusedPlan || host === null) return 'no overlap';
+    if (host < workers + parallel) return 'refused';
+    const pool = Math.floor(host / (workers + parallel));
+    return `pools ${Array(workers).fill(pool).join(' ')}, spare ${host - workers * pool}, peak ${(workers + parallel) * pool}`;
+  };
+  const actual = (plan: ReturnType<typeof planCapacity>): string => {
+    const o = plan.overlap;
+    if (o === null) return 'no overlap';
+    if (o.pm2Pools === null)
+      return codes(plan.warnings).includes('overlap-pm2-refused') ? 'refused' : 'refused, no warning';
+    const peak = o.pm2PeakPerHost as number;
+    // The invariant itself, not just agreement with the formula above.
+    const fits = o.pm2Pools.every((p) => p >= 1) && peak <= (plan.perHost as number) ? '' : ' OVER BUDGET';
+    return `pools ${o.pm2Pools.join(' ')}, spare ${o.pm2Spare}, peak ${peak}${fits}`;
+  };
+  it.each(sweep)(
+    '%i workers, %i at a time, %i host(s): max_connections 8..200 keeps the budget mid-reload',
+    (workers, parallel, replicas) => {
+      const got: string[] = [];
+      const want: string[] = [];
+      for (let maxConnections = 8; maxConnections <= 200; maxConnections++) {
+        const plan = planCapacity(
+          input({ maxConnections, workersPerHost: workers, pm2ReloadParallel: parallel, replicas }),
+        );
+        got.push(`${maxConnections}: ${actual(plan)}`);
+        want.push(`${maxConnections}: ${expected(plan.perHost, plan.pools.length === 0, workers, parallel)}`);
+      }
+      expect(got).toEqual(want);
     },
-    {
-      name: 'two replacements, too little left free',
-      over: { overlapWorkers: 2 },
-      says: /need 46: a host briefly holds up to 115 of its 92 \(23 over\), taken from the 5 left free, which is not enough/,
-    },
-    {
-      // 104 − 3 = 101 usable, 50 per host, 1 left; pm2: 13 13 12 + 12 spare, so replacing w0 peaks at 51.
-      name: 'room for one host at a time only',
-      over: { maxConnections: 104, headroom: 0, replicas: 2 },
-      says: /up to 51 of its 50 \(1 over; 2 if all 2 hosts reload at once\), taken from the 1 left free: enough for one host at a time, but if all reload at once new connections can fail/,
-    },
-  ])('explains the overshoot: $name', ({ over, says }) => {
-    const warning = planCapacity(input(over)).warnings.find((w) => w.code === 'overlap-over-budget');
-    expect(warning?.message).toMatch(says);
-    expect(warning?.message).toMatch(/WEB_CONCURRENCY \+ 1 = 4 and keeps one share/);
-  });
-
-  it('says npm start is unaffected when pm2 would refuse', () => {
-    const [warning] = planCapacity(input({ maxConnections: 11 })).warnings;
-    expect(warning?.message).toMatch(
-      /WEB_CONCURRENCY \+ 1 = 4 .*npm start is unaffected.*3 per host over 1 replica\(s\): not enough for 4 workers/,
-    );
-  });
+  );
 });
 
 describe("planCapacity: Little's law", () => {
@@ -294,7 +330,7 @@ describe('planCapacity: cores rule', () => {
     { cores: 12, active: 24, warns: false },
     { cores: 11, active: 22, warns: true },
   ])('$cores cores: $active busy connections, warns $warns for 92', ({ cores, active, warns }) => {
-    const plan = planCapacity(input({ databaseCores: cores, overlapWorkers: 0 }));
+    const plan = planCapacity(input({ databaseCores: cores }));
     expect(plan.cores).toEqual({ databaseCores: cores, activeConnections: active, totalConnections: 92 });
     expect(codes(plan.warnings)).toEqual(warns ? ['pool-above-cores'] : []);
     if (warns) expect(plan.warnings[0]?.message).toMatch(/only queue inside PostgreSQL/);
@@ -309,7 +345,7 @@ describe('planCapacity: input it refuses', () => {
     { name: 'headroom negative', over: { headroom: -1 }, msg: /headroom/ },
     { name: 'explicit budget 0', over: { budget: 0 }, msg: /budget/ },
     { name: 'cores 0', over: { databaseCores: 0 }, msg: /databaseCores/ },
-    { name: 'overlap negative', over: { overlapWorkers: -1 }, msg: /overlapWorkers/ },
+    { name: 'PM2_RELOAD_PARALLEL 0', over: { pm2ReloadParallel: 0 }, msg: /pm2ReloadParallel must be an integer ≥ 1/ },
     {
       name: 'other application negative',
       over: { otherApplications: [{ name: 'x', connections: -2 }] },

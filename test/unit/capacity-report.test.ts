@@ -13,10 +13,11 @@ const input = (over: Partial<CapacityInput> = {}): CapacityInput => ({
     { name: 'metabase', connections: 3 },
     { name: 'psql', connections: 1 },
   ],
+  pm2ReloadParallel: 2,
   ...over,
 });
 
-// 100 − 3 − 0 − 5 − 4 = 88 usable; 44 per host; pools 15 15 14; under pm2 44 over 4 = 11 each.
+// 100 − 3 − 0 − 5 − 4 = 88 usable; 44 per host; pools 15 15 14; under pm2 floor(44 / (3 + 2)) = 8 each, 20 spare.
 const twoHosts = () => planCapacity(input({ databaseCores: 2, holdMs: 5, targetRps: 1000 }));
 
 describe('formatPlanTable', () => {
@@ -33,13 +34,18 @@ describe('formatPlanTable', () => {
     ['budget line', /^Budget auto \(all the server can give\), over 2 host\(s\) × 3 worker\(s\)$/m],
     ['host 1 row', /^ {2}host 1 +44 +3 {2}15 15 14$/m],
     ['host 2 row', /^ {2}host 2 +44 +3 {2}15 15 14$/m],
-    ['worker w0 row', /^ {2}w0 +15 {2}11$/m],
-    ['worker w2 row', /^ {2}w2 +14 {2}11$/m],
-    ['pm2 spare row', /^ {2}spare +- {2}11 \(for pm2 reload\)$/m],
+    ['worker w0 row', /^ {2}w0 +15 {2}8$/m],
+    ['worker w2 row', /^ {2}w2 +14 {2}8$/m],
+    ['pm2 spare row', /^ {2}spare +- {2}20 \(for the pm2 reload replacements\)$/m],
     ['total', /^ {2}aquifer, all hosts +88 {2}2 × 44$/m],
     ['headroom left', /^ {2}headroom left +5 {2}free when every pool and other application is full$/m],
     ['npm start overlap', /^ {2}npm start +none: the primary replaces a worker only after the old one exits$/m],
-    ['pm2 overlap', /^ {2}pm2 +plans over 4, keeps 11 spare; reload peak 44 of 44 per host$/m],
+    ['overlap title', /^Overlap \(PM2_RELOAD_PARALLEL=2: replacements a pm2 reload runs beside the instances\)$/m],
+    ['pm2 overlap', /^ {2}pm2 +every instance 8 \(per host ÷ \(3 \+ 2\)\), 20 spare; reload peak 40 of 44 per host$/m],
+    [
+      'advice to match pm2',
+      /^ {13}PM2_RELOAD_PARALLEL must be at least what pm2 reloads at once: `pm2 reload <name> --parallel N`,$/m,
+    ],
     ['cores', /^ {2}2 cores keep about 4 connections busy \(2 × cores\); the deployment holds 88$/m],
     ['saturation', /^ {2}saturation +17600 requests\/s {2}all hosts, pools full$/m],
     ['target', /^ {2}target 1000 requests\/s +5 connections {2}covered$/m],
@@ -78,22 +84,22 @@ describe('formatPlanTable', () => {
     expect(text).not.toMatch(/host 9/);
   });
 
-  it('leaves out the pm2 column, overlap, cores and throughput when not asked for', () => {
-    const text = formatPlanTable(planCapacity(input({ overlapWorkers: 0 })));
-    expect(text).toMatch(/^ {2}worker {2}pool$/m);
-    expect(text).not.toMatch(/pm2|Overlap|Database cores|Throughput|Warnings/);
+  it('leaves out cores, throughput and warnings when not asked for, but always shows pm2', () => {
+    const text = formatPlanTable(planCapacity(input()));
+    expect(text).toMatch(/^ {2}worker {2}pool {2}pool under pm2$/m);
+    expect(text).toMatch(/^Overlap /m);
+    expect(text).not.toMatch(/Database cores|Throughput|Warnings/);
   });
 
-  it.each([
-    { overlapWorkers: 1, notes: true },
-    { overlapWorkers: 2, notes: false },
-  ])(
-    "notes pm2's parallel reload unless 2 extra workers are planned ($overlapWorkers)",
-    ({ overlapWorkers, notes }) => {
-      const text = formatPlanTable(planCapacity(input({ overlapWorkers })));
-      expect(/pm2 7 reloads 2 instances at a time by default/.test(text)).toBe(notes);
-    },
-  );
+  it('shows pm2 refused, without its column, when the budget cannot fit the reload', () => {
+    // 100 − 3 − 5 − 4 = 88 over 2 hosts: 44 each, fine for 3 workers, not for 3 + 42 processes.
+    const text = formatPlanTable(planCapacity(input({ pm2ReloadParallel: 42 })));
+    expect(text).toMatch(/^ {2}worker {2}pool$/m);
+    expect(text).toMatch(
+      /^ {2}pm2 +refused: the budget cannot give each instance and each replacement one connection/m,
+    );
+    expect(text).toMatch(/^ {2}- \[overlap-pm2-refused\] under pm2, WEB_CONCURRENCY=3 \+ PM2_RELOAD_PARALLEL=42 = 45/m);
+  });
 
   it('says none when no other application is counted', () => {
     expect(formatPlanTable(planCapacity(input({ otherApplications: [] })))).toMatch(
@@ -124,7 +130,7 @@ describe('toPlanJson', () => {
       pools: [15, 15, 14],
       total_connections: 88,
       headroom_left: 5,
-      overlap: { extra_workers: 1, pm2_pools: [11, 11, 11], pm2_spare: 11, pm2_peak_per_host: 44 },
+      overlap: { extra_workers: 2, pm2_pools: [8, 8, 8], pm2_spare: 20, pm2_peak_per_host: 40 },
       cores: { database_cores: 2, active_connections: 4, total_connections: 88 },
       throughput: { hold_ms: 5, max_rps: 17600, target_rps: 1000, needed_connections: 5, covered: true },
     });
