@@ -210,6 +210,16 @@ export function workerStopTimeoutMs(config: Config): number {
   return config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 5_000;
 }
 
+/**
+ * How long a worker's pool may take to shrink: its busy connections close as
+ * their statements end, which the client-side query timeout (statement timeout
+ * + 2 s) bounds. The primary waits 2 s more for the worker's answer.
+ */
+export function poolResizeTimeoutMs(config: Config): { worker: number; primary: number } {
+  const worker = config.db.statementTimeoutMs + 3_000;
+  return { worker, primary: worker + 2_000 };
+}
+
 /** pm2 app settings derived from the one validated configuration (used by ecosystem.config.js). */
 export function pm2Settings(): { config: Config; killTimeoutMs: number } {
   const config = readConfigOrExit();

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from '../config';
 import { apiEndpoints, constraintHints } from './api';
@@ -7,6 +7,7 @@ import { healthRouter, type Lifecycle } from './health/routes';
 import type { Database } from './lib/db';
 import { API_PREFIX, mountEndpoints } from './lib/endpoint';
 import type { Logger } from './lib/logger';
+import { metricsRouter } from './metrics/routes';
 import { openApiRouter } from './openapi/routes';
 import { problemMiddleware, routeNotFound } from './lib/problem-middleware';
 import { requestContext } from './lib/request-context';
@@ -21,6 +22,12 @@ export interface AppDeps {
   /** 0: a full wait queue never fails readiness by itself. */
   readonly readinessFailWhenSaturatedMs: number;
   readonly api: ApiConfig;
+  readonly metrics: {
+    /** Times each request for the HTTP duration histogram. */
+    readonly httpTimer: RequestHandler;
+    /** What GET /metrics answers with: the host's metrics, or this process's. */
+    readonly scrape: () => Promise<string>;
+  };
 }
 
 /** Builds the whole HTTP application. Never listens: the worker (or a test) does. */
@@ -32,6 +39,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(requestLogging(deps.logger));
   app.use(requestContext);
+  app.use(deps.metrics.httpTimer);
   app.use(helmet());
   app.use((_req, res, next) => {
     // While draining, tell keep-alive clients not to reuse this socket.
@@ -45,12 +53,12 @@ export function buildApp(deps: AppDeps): Express {
     }),
   );
 
+  const authorizer = createAuthorizer(deps.db, deps.api.readsRequireAuth);
+  app.use(metricsRouter(authorizer, deps.metrics.scrape));
+
   const endpoints = apiEndpoints(deps.db, deps.api);
   const api = express.Router();
-  mountEndpoints(api, endpoints, {
-    authorizer: createAuthorizer(deps.db, deps.api.readsRequireAuth),
-    bodyLimitBytes: deps.bodyLimitBytes,
-  });
+  mountEndpoints(api, endpoints, { authorizer, bodyLimitBytes: deps.bodyLimitBytes });
   app.use(API_PREFIX, api);
   app.use(openApiRouter(endpoints));
 

@@ -5,12 +5,13 @@
  */
 import cluster from 'node:cluster';
 import path from 'node:path';
-import { readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
+import { poolResizeTimeoutMs, readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
 import { Supervisor } from './cluster/supervisor';
 import { budgetFields, startupSummary } from './cluster/startup-summary';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
 import { prepareDatabase, type PreparedDatabase } from './lib/prepare-database';
+import { createHostMetrics, serveMetrics } from './metrics/host-metrics';
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   let embedded: EmbeddedPostgres | null = null;
@@ -72,8 +73,21 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   }
 
   cluster.setupPrimary({ exec: path.join(__dirname, 'worker.js') });
+  const hostMetrics = createHostMetrics(logger);
+  if (config.metrics.port !== null) {
+    try {
+      await serveMetrics(config.metrics.host, config.metrics.port, hostMetrics.scrape, logger);
+      logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics listening');
+    } catch (err) {
+      logger.fatal({ err }, `cannot listen for metrics on ${config.metrics.host}:${config.metrics.port}`);
+      await finish(1);
+      return;
+    }
+  }
   supervisor = new Supervisor({
     shares: prepared.plan.shares,
+    perHost: prepared.plan.perHost,
+    resizeTimeoutMs: poolResizeTimeoutMs(config).primary,
     envFor: (index, poolSize) => workerEnv(index, poolSize, url),
     crashPolicy: {
       maxCrashes: config.cluster.maxCrashes,
@@ -96,6 +110,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
         },
         startupSummary(config, prepared, embedded !== null),
       ),
+    onWorkerMessage: (worker, msg) => hostMetrics.handleWorkerMessage(worker, msg),
     onGiveUp: () => {
       if (signals === 0) {
         signals++;

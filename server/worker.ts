@@ -7,15 +7,23 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readConfigOrExit, type Config } from '../config';
+import { poolResizeTimeoutMs, readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
-import { SHUTDOWN_MESSAGE, READY_MESSAGE } from './cluster/supervisor';
+import { isResizeRequest, READY_MESSAGE, RESIZED_MESSAGE, SHUTDOWN_MESSAGE } from './cluster/supervisor';
 import { BudgetError, pm2InstancePool } from './lib/budget';
 import { createDatabase, type Database } from './lib/db';
 import { monitorEventLoop } from './lib/event-loop-monitor';
 import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
 import { prepareDatabase } from './lib/prepare-database';
+import {
+  answerPrimaryScrapes,
+  forkedByPrimary,
+  scrapeThroughPrimary,
+  serveMetrics,
+  shareWithPrimary,
+} from './metrics/host-metrics';
+import { createWorkerMetrics } from './metrics/registry';
 
 /** How long a draining worker waits for requests on connections it already accepted. */
 const HANDOFF_GRACE_MS = 1_000;
@@ -125,19 +133,40 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A resize that arrives before the pool exists sets its starting size instead.
+  let poolSizeFromPrimary: number | undefined;
   process.on('message', (msg: unknown) => {
     if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
       void shutdown('primary asked');
     }
+    if (!isResizeRequest(msg)) return;
+    const answer = (ok: boolean) => process.send?.({ type: RESIZED_MESSAGE, id: msg.id, ok });
+    if (!running.db) {
+      poolSizeFromPrimary = msg.max;
+      answer(true);
+      return;
+    }
+    const from = running.db.stats().max;
+    running.db.resize(msg.max, poolResizeTimeoutMs(config).worker).then(
+      () => {
+        logger.info({ from, poolSize: msg.max }, 'pool resized');
+        answer(true);
+      },
+      (err: unknown) => {
+        logger.error({ err, from, poolSize: msg.max }, 'pool resize failed');
+        answer(false);
+      },
+    );
   });
 
   const identity = await resolveIdentity(config, logger);
   if (shuttingDown) process.exit(0);
 
+  const metrics = createWorkerMetrics(`w${identity.index}`);
   const db = createDatabase({
     connectionString: identity.url,
     applicationName: `${config.appName}:w${identity.index}`,
-    max: identity.poolSize,
+    max: poolSizeFromPrimary ?? identity.poolSize,
     acquireTimeoutMs: config.db.acquireTimeoutMs,
     statementTimeoutMs: config.db.statementTimeoutMs,
     idleTimeoutMs: config.db.idleTimeoutMs,
@@ -146,7 +175,11 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     maxQueue: config.db.maxQueue,
     slowQueryMs: config.db.slowQueryMs,
     logger,
+    observer: metrics.poolObserver,
   });
+  metrics.watchPool(() => db.stats());
+  const underPrimary = forkedByPrimary(config.worker.index);
+  if (underPrimary) shareWithPrimary(metrics.registry);
   const app = buildApp({
     db,
     logger,
@@ -155,6 +188,11 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     readinessTimeoutMs: config.http.readinessTimeoutMs,
     readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
     api: config.api,
+    metrics: {
+      httpTimer: metrics.httpTimer,
+      // Under our primary one scrape covers the host; under pm2 each instance answers for itself.
+      scrape: underPrimary ? scrapeThroughPrimary : () => metrics.registry.metrics(),
+    },
   });
 
   const server = http.createServer(
@@ -167,7 +205,13 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   );
   Object.assign(running, { server, db });
   // Its timer is unref'd: it watches while the worker serves and never holds up an exit.
-  monitorEventLoop(logger, config.http.eventLoopDelayWarnMs);
+  metrics.watchEventLoop(monitorEventLoop(logger, config.http.eventLoopDelayWarnMs).histogram);
+  if (!underPrimary && config.metrics.port !== null) {
+    // Under pm2 there is no primary to sum the instances: each serves its own, one port per instance.
+    const port = config.metrics.port + identity.index;
+    await serveMetrics(config.metrics.host, port, () => metrics.registry.metrics(), logger);
+    logger.info({ port, host: config.metrics.host }, 'metrics listening');
+  }
   server.on('error', (err) => {
     logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
     process.exit(1);
@@ -181,6 +225,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
 
 function main(): void {
   const config = readConfigOrExit();
+  if (forkedByPrimary(config.worker.index)) answerPrimaryScrapes();
   const logger = createLogger(config.logLevel, `w${workerIndex(config)}`);
   // Unknown state after these: log and exit, and let the supervisor start a fresh process.
   process.on('uncaughtException', (err) => {

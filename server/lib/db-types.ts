@@ -56,6 +56,12 @@ export interface Database extends Db {
   stats(): PoolStats;
   /** How long the wait queue has been full (at maxQueue) without a break; 0 when it is not full now. */
   msQueueFull(): number;
+  /**
+   * Changes the pool's size while it serves. Growing takes effect at once.
+   * Shrinking closes idle connections now and busy ones as they are returned,
+   * and resolves once no more than `max` are open (rejects after `timeoutMs`).
+   */
+  resize(max: number, timeoutMs: number): Promise<void>;
   end(): Promise<void>;
 }
 

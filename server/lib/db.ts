@@ -173,7 +173,11 @@ export function createDatabase(opts: PoolOptions): Database {
 
   let queueFullSince: number | undefined;
   // Full: every connection is busy and maxQueue requests already wait; the next would wait in vain.
-  const queueIsFull = () => pool.idleCount === 0 && pool.totalCount >= opts.max && pool.waitingCount >= opts.maxQueue;
+  // pg-pool reads options.max on every checkout, so changing it resizes the pool live (design.md §2).
+  const poolOptions = (pool as unknown as { options: { max: number } }).options;
+  const currentMax = () => poolOptions.max;
+  const queueIsFull = () =>
+    pool.idleCount === 0 && pool.totalCount >= currentMax() && pool.waitingCount >= opts.maxQueue;
 
   const onStatement: StatementHook = (text, durationMs, failed) => {
     const request = currentRequest();
@@ -230,7 +234,8 @@ export function createDatabase(opts: PoolOptions): Database {
       throw err;
     } finally {
       client.off('error', onClientError);
-      client.release(broken);
+      // While shrinking, a returned connection above the new size is closed rather than reused.
+      client.release(broken ?? (pool.totalCount > currentMax() ? true : undefined));
     }
   }
 
@@ -295,8 +300,31 @@ export function createDatabase(opts: PoolOptions): Database {
       queueFullSince ??= Date.now();
       return Date.now() - queueFullSince;
     },
+    async resize(max: number, timeoutMs: number): Promise<void> {
+      if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool size must be an integer ≥ 1, got ${max}`);
+      const grew = max > poolOptions.max;
+      poolOptions.max = max;
+      // pg-pool serves queued requests when a client is released; after growing, nudge it now instead.
+      // (_pulseQueue is internal to pg-pool 3.x; without it the next release does the same.)
+      const pulse = (pool as unknown as { _pulseQueue?: () => void })._pulseQueue;
+      if (grew && typeof pulse === 'function') pulse.call(pool);
+      const deadline = Date.now() + timeoutMs;
+      while (pool.totalCount > max) {
+        if (Date.now() > deadline) {
+          throw new Error(`the pool still has ${pool.totalCount} connections, above ${max}, after ${timeoutMs} ms`);
+        }
+        if (pool.idleCount > 0) {
+          // An idle client is handed over at once; closing it brings the pool down by one.
+          const client = await pool.connect().catch(() => undefined);
+          client?.release(true);
+        } else {
+          // Busy ones close as their requests return them (see withClient).
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    },
     stats: () => ({
-      max: opts.max,
+      max: currentMax(),
       total: pool.totalCount,
       idle: pool.idleCount,
       waiting: pool.waitingCount,

@@ -1,3 +1,4 @@
+import { METRICS_PATH } from '../metrics/routes';
 import { problemResponse } from './error-responses';
 
 /**
@@ -14,12 +15,16 @@ const json = (schema: Record<string, unknown>) => ({ 'application/json': { schem
 
 const poolSchema = {
   type: 'object',
-  required: ['max', 'total', 'idle', 'waiting'],
+  required: ['max', 'total', 'idle', 'waiting', 'queueFullMs'],
   properties: {
     max: { type: 'integer', description: 'Connections this worker may open (its share of the budget)' },
     total: { type: 'integer', description: 'Connections open now' },
     idle: { type: 'integer', description: 'Open connections not in use' },
     waiting: { type: 'integer', description: 'Requests queued for a connection' },
+    queueFullMs: {
+      type: 'integer',
+      description: 'How long the queue has been full (DB_MAX_QUEUE waiting), 0 when it is not',
+    },
   },
 };
 
@@ -72,6 +77,25 @@ export const unversionedOperations: readonly UnversionedOperation[] = [
             },
           }),
         },
+        503: problemResponse(503),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: METRICS_PATH,
+    operation: {
+      operationId: 'getMetrics',
+      tags: ['health'],
+      summary: 'Prometheus metrics (admin key)',
+      description:
+        'Under the primary (npm start): every worker of this host, each series labelled with its worker. ' +
+        'Under pm2: this instance only. METRICS_PORT serves the same without a key, for a scraper on a private network.',
+      security: [{ bearerAuth: [] }],
+      responses: {
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': {} } },
+        401: problemResponse(401),
+        403: problemResponse(403),
         503: problemResponse(503),
       },
     },

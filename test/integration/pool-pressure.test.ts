@@ -5,6 +5,7 @@ import { problemMiddleware } from '../../server/lib/problem-middleware';
 import { requestContext, setCurrentRoute } from '../../server/lib/request-context';
 import { requestLogging } from '../../server/lib/request-logging';
 import { useApiFixture } from '../support/api-fixture';
+import { sampleActivity } from '../support/activity';
 import { captureLogs } from '../support/log-capture';
 import { expectProblem } from '../support/problem-assertions';
 
@@ -119,5 +120,66 @@ describe('slow-statement log', () => {
     } finally {
       await db.end();
     }
+  });
+});
+
+describe('resizing the pool while it serves', () => {
+  const t = useApiFixture({ label: 'pool_resize', poolSize: 4, acquireTimeoutMs: 20_000 });
+
+  const backends = () =>
+    t.database.query((db) =>
+      db.one<{ n: number }>({
+        text: "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aquifer:test-w0'",
+      }),
+    );
+
+  it('shrinks by closing connections as they come back, and never opens more than the new size', async () => {
+    const busy = hold(t.db, 4);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.db.stats()).toMatchObject({ max: 4, total: 4 });
+
+    const sampler = sampleActivity(t.database.url, t.database.name, 'aquifer:test-w0', 20);
+    const shrinking = t.db.resize(2, 10_000);
+    expect(t.db.stats().max).toBe(2);
+    await shrinking;
+    // A backend leaves pg_stat_activity a moment after its client closes.
+    const shrunkAt = Date.now() + 100;
+    expect(t.db.stats().total).toBeLessThanOrEqual(2);
+    await Promise.all(busy);
+
+    // Six statements at once on a pool of two: two backends, the rest queue.
+    const queued = hold(t.db, 6);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(t.db.stats()).toMatchObject({ max: 2, total: 2, waiting: 4 });
+    await Promise.all(queued);
+    const samples = await sampler.stop();
+    // After the shrink resolved, the database never saw more than two (sampled every 20 ms).
+    const after = samples.filter((s) => s.at >= shrunkAt);
+    expect(after.length).toBeGreaterThan(10);
+    expect(Math.max(...after.map((s) => s.total))).toBe(2);
+    expect((await backends()).n).toBeLessThanOrEqual(2);
+  });
+
+  it('grows at once: new connections open for waiting requests', async () => {
+    await t.db.resize(2, 10_000);
+    const queued = hold(t.db, 3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.db.stats()).toMatchObject({ total: 2, waiting: 1 });
+    await t.db.resize(3, 10_000);
+    // The waiter gets a third connection now, not when one of the two running statements ends.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.db.stats()).toMatchObject({ max: 3, total: 3, waiting: 0 });
+    await Promise.all(queued);
+    expect(t.db.stats().total).toBeLessThanOrEqual(3);
+  });
+
+  it('closes idle connections at once when shrinking', async () => {
+    await t.db.resize(4, 10_000);
+    await Promise.all(hold(t.db, 4).map((p) => p.catch(() => undefined)));
+    expect(t.db.stats()).toMatchObject({ total: 4, idle: 4 });
+    const started = Date.now();
+    await t.db.resize(1, 10_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(t.db.stats()).toMatchObject({ max: 1, total: 1 });
   });
 });

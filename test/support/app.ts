@@ -3,12 +3,15 @@ import type { Express } from 'express';
 import { buildApp } from '../../server/app';
 import { createDatabase, type Database } from '../../server/lib/db';
 import { createLogger } from '../../server/lib/logger';
+import { createWorkerMetrics, type WorkerMetrics } from '../../server/metrics/registry';
 
 export interface TestApp {
   readonly app: Express;
   readonly db: Database;
   /** Every log line written so far, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The app's own metrics registry. */
+  readonly metrics: WorkerMetrics;
   /** Flip readiness as a draining worker would. */
   setShuttingDown(value: boolean): void;
   close(): Promise<void>;
@@ -39,6 +42,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     },
   });
   const logger = createLogger('info', 'w0', sink);
+  const metrics = createWorkerMetrics('test-w0');
   const db = createDatabase({
     connectionString: url,
     applicationName: 'aquifer:test-w0',
@@ -51,7 +55,9 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     maxQueue: opts.maxQueue ?? 1_000,
     slowQueryMs: opts.slowQueryMs ?? 0,
     logger,
+    observer: metrics.poolObserver,
   });
+  metrics.watchPool(() => db.stats());
   let shuttingDown = false;
   const app = buildApp({
     db,
@@ -60,6 +66,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     readinessTimeoutMs: opts.readinessTimeoutMs ?? 500,
     readinessFailWhenSaturatedMs: opts.readinessFailWhenSaturatedMs ?? 0,
+    metrics: { httpTimer: metrics.httpTimer, scrape: () => metrics.registry.metrics() },
     api: {
       readsRequireAuth: opts.readsRequireAuth ?? false,
       bulkMaxBytes: opts.bulkMaxBytes ?? 16 * 1024 * 1024,
@@ -70,6 +77,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     app,
     db,
     logs,
+    metrics,
     setShuttingDown: (value) => {
       shuttingDown = value;
     },

@@ -1,0 +1,129 @@
+/**
+ * This process's Prometheus metrics. Every series carries a `worker` label, so
+ * when the primary sums all workers' registries (prom-client's default
+ * aggregation) each worker's series stays its own and totals are one sum away.
+ */
+import type { IntervalHistogram } from 'node:perf_hooks';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolObserver, PoolStats } from '../lib/db-types';
+import { currentRequest } from '../lib/request-context';
+
+/** Seconds. From a cache-hot lookup (~1 ms) to the default acquire and statement timeouts. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  /** Feeds acquire waits, timeouts, sheds and statement times from the db module. */
+  readonly poolObserver: PoolObserver;
+  /** Times every HTTP request by route template and status. Mount after the request context. */
+  readonly httpTimer: RequestHandler;
+  /** The pool's live state, read at each scrape. */
+  watchPool(stats: () => PoolStats): void;
+  /** Event-loop delay percentiles, read (and reset) at each scrape. */
+  watchEventLoop(histogram: IntervalHistogram): void;
+}
+
+export function createWorkerMetrics(worker: string): WorkerMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker });
+  collectDefaultMetrics({ register: registry });
+  const on = { registers: [registry] };
+
+  let poolStats: (() => PoolStats) | undefined;
+  const poolGauge = (name: string, help: string, read: (s: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      ...on,
+      collect() {
+        if (poolStats) this.set(read(poolStats()));
+      },
+    });
+  poolGauge('aquifer_db_pool_max', 'Connections this worker may open: its share of the budget', (s) => s.max);
+  poolGauge('aquifer_db_pool_open', 'Connections open now', (s) => s.total);
+  poolGauge('aquifer_db_pool_in_use', 'Connections checked out now', (s) => s.total - s.idle);
+  poolGauge('aquifer_db_pool_idle', 'Open connections not in use', (s) => s.idle);
+  poolGauge('aquifer_db_pool_waiting', 'Requests queued for a connection', (s) => s.waiting);
+
+  const acquireWait = new Histogram({
+    name: 'aquifer_db_acquire_wait_seconds',
+    help: 'Time a request waited for a pooled connection, including those that got none',
+    buckets: LATENCY_BUCKETS,
+    ...on,
+  });
+  const acquireTimeouts = new Counter({
+    name: 'aquifer_db_acquire_timeouts_total',
+    help: 'Requests that got no connection within DB_ACQUIRE_TIMEOUT_MS (503 database-busy)',
+    ...on,
+  });
+  const shed = new Counter({
+    name: 'aquifer_db_shed_total',
+    help: 'Requests turned away at once because DB_MAX_QUEUE requests already waited (503 queue-full)',
+    ...on,
+  });
+  const statements = new Histogram({
+    name: 'aquifer_db_statement_duration_seconds',
+    help: 'Statement execution time by route (excluding the wait for a connection)',
+    labelNames: ['route', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    ...on,
+  });
+  const http = new Histogram({
+    name: 'aquifer_http_request_duration_seconds',
+    help: 'HTTP request time by route template and status',
+    labelNames: ['route', 'status'],
+    buckets: LATENCY_BUCKETS,
+    ...on,
+  });
+
+  let loop: IntervalHistogram | undefined;
+  new Gauge({
+    name: 'aquifer_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape, by quantile',
+    labelNames: ['quantile'],
+    ...on,
+    collect() {
+      if (!loop || loop.count === 0) return;
+      for (const [quantile, ns] of [
+        ['0.5', loop.percentile(50)],
+        ['0.99', loop.percentile(99)],
+        ['1', loop.max],
+      ] as const) {
+        this.set({ quantile }, ns / 1e9);
+      }
+      loop.reset();
+    },
+  });
+
+  return {
+    registry,
+    poolObserver: {
+      acquired: (waitMs) => acquireWait.observe(waitMs / 1000),
+      acquireTimedOut: (waitMs) => {
+        acquireWait.observe(waitMs / 1000);
+        acquireTimeouts.inc();
+      },
+      shed: () => shed.inc(),
+      statement: (durationMs, route, failed) =>
+        statements.observe({ route: route ?? 'none', outcome: failed ? 'error' : 'ok' }, durationMs / 1000),
+    },
+    httpTimer: (req, res, next) => {
+      const started = process.hrtime.bigint();
+      const request = currentRequest();
+      res.once('finish', () => {
+        // Route templates only: raw paths would make a series per well id.
+        const route =
+          request?.route ?? (req.route ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : 'unmatched');
+        http.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      next();
+    },
+    watchPool: (stats) => {
+      poolStats = stats;
+    },
+    watchEventLoop: (histogram) => {
+      loop = histogram;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
+import { issueKey } from '../support/api-keys';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/ports';
+import { parsePrometheus, samplesOf, sumOf } from '../support/prometheus-text';
+import { reportFigures } from '../support/report';
+import { ensureStopped, spawnServer, type SpawnedServer } from '../support/spawned-server';
+
+jest.setTimeout(120_000);
+
+const WORKERS = 2;
+const BUDGET = 6;
+const REQUESTS = 40;
+
+let database: TestDatabase;
+let server: SpawnedServer | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase('metrics_cluster');
+  await database.query((db) => loadSampleDataOnce(db, DEFAULT_SAMPLE_SIZE));
+});
+afterAll(async () => {
+  await ensureStopped(server);
+  await database.drop();
+});
+
+/** GET on a fresh connection each time, so the primary spreads them over the workers. */
+function get(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with an admin key', async () => {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  server = spawnServer({
+    DATABASE_URL: database.url,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    WEB_CONCURRENCY: String(WORKERS),
+    DB_CONNECTION_BUDGET: String(BUDGET),
+    DB_SAMPLE_DATA: 'false',
+  });
+  await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 60_000);
+
+  const statuses: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) statuses.push((await get(port, '/api/v1/wells?limit=5')).status);
+  expect(statuses.every((s) => s === 200)).toBe(true);
+
+  const scraped = await get(metricsPort, '/metrics');
+  expect(scraped.status).toBe(200);
+  const samples = parsePrometheus(scraped.body);
+  const route = { route: 'GET /api/v1/wells', status: '200' };
+  const perWorker = ['w0', 'w1'].map((worker) =>
+    sumOf(samples, 'aquifer_http_request_duration_seconds_count', { ...route, worker }),
+  );
+  // Every request counted once, by the worker that served it; both workers served some.
+  expect(perWorker.reduce((a, b) => a + b, 0)).toBe(REQUESTS);
+  expect(perWorker.every((n) => n > 0)).toBe(true);
+  // The pools' maxima add up to the host's budget.
+  expect(
+    samplesOf(samples, 'aquifer_db_pool_max')
+      .map((s) => s.labels.worker)
+      .sort(),
+  ).toEqual(['w0', 'w1']);
+  expect(sumOf(samples, 'aquifer_db_pool_max')).toBe(BUDGET);
+  expect(sumOf(samples, 'aquifer_db_acquire_wait_seconds_count')).toBeGreaterThanOrEqual(REQUESTS);
+  expect((await get(metricsPort, '/elsewhere')).status).toBe(404);
+
+  // The API port: the same host-wide numbers, for an admin key only.
+  expect((await get(port, '/metrics')).status).toBe(401);
+  const admin = await issueKey(database, 'admin');
+  const viaApi = await get(port, '/metrics', { Authorization: `Bearer ${admin}` });
+  expect(viaApi.status).toBe(200);
+  const apiSamples = parsePrometheus(viaApi.body);
+  expect(sumOf(apiSamples, 'aquifer_http_request_duration_seconds_count', route)).toBe(REQUESTS);
+  expect(sumOf(apiSamples, 'aquifer_db_pool_max')).toBe(BUDGET);
+
+  reportFigures('metrics summed across workers', {
+    requests: REQUESTS,
+    servedByW0: perWorker[0],
+    servedByW1: perWorker[1],
+    poolMaxSum: sumOf(samples, 'aquifer_db_pool_max'),
+  });
+});
