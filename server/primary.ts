@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { poolResizeTimeoutMs, readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
+import { rollingRestart } from './cluster/rolling-restart';
 import { Supervisor } from './cluster/supervisor';
 import { budgetFields, startupSummary } from './cluster/startup-summary';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres';
@@ -47,6 +48,33 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  // Registered now: by default these signals would end the process.
+  let restarting = false;
+  const onRestartSignal = (signal: NodeJS.Signals) => {
+    const current = supervisor;
+    if (!current || signals > 0) {
+      logger.warn({ signal }, 'rolling restart ignored: not running yet, or stopping');
+      return;
+    }
+    if (restarting) {
+      logger.warn({ signal }, 'rolling restart already under way');
+      return;
+    }
+    restarting = true;
+    logger.info({ signal }, 'rolling restart');
+    const options = { perHost: current.perHost, readyTimeoutMs: config.db.startupWaitMs + 10_000, logger };
+    current
+      .serialize(() => rollingRestart(current, options))
+      .catch((err: unknown) =>
+        logger.error({ err }, `rolling restart failed: ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => {
+        restarting = false;
+      });
+  };
+  process.on('SIGUSR2', onRestartSignal);
+  process.on('SIGHUP', onRestartSignal);
 
   let url: string;
   let prepared: PreparedDatabase;

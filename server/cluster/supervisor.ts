@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrashPolicy } from '../lib/crash-policy';
 import { recordCrash } from '../lib/crash-policy';
 import type { Logger } from '../lib/logger';
-import { planRebalance } from './rebalance';
+import { planRebalance, type ResizeStep } from './rebalance';
 
 export interface SupervisorOptions {
   /** Pool size of each worker, by index: the budget plan's shares. */
@@ -62,6 +62,10 @@ const DEAD_WORKER_GRACE_MS = 500;
  */
 export class Supervisor {
   private readonly workers = new Map<number, Worker>();
+  /** Every running worker process, including replacements still booting and workers draining. */
+  private readonly live = new Set<Worker>();
+  /** Replacements still booting, and workers asked to stop: their exits are planned, not crashes. */
+  private readonly plannedExits = new Set<Worker>();
   /** Pool size by index, for every index not given up (running or waiting to restart). */
   private readonly pools: Map<number, number>;
   private readonly resizes = new Map<number, (ok: boolean) => void>();
@@ -81,15 +85,23 @@ export class Supervisor {
     for (const index of this.pools.keys()) this.fork(index);
   }
 
+  /** The host's budget that the pools share. */
+  get perHost(): number {
+    return this.opts.perHost;
+  }
+
   /** Pool size by worker index, as planned now. */
   currentShares(): ReadonlyMap<number, number> {
     return this.pools;
   }
 
   private fork(index: number): void {
-    const poolSize = this.pools.get(index) as number;
+    this.workers.set(index, this.spawn(index, this.pools.get(index) as number));
+  }
+
+  private spawn(index: number, poolSize: number): Worker {
     const worker = cluster.fork(this.opts.envFor(index, poolSize));
-    this.workers.set(index, worker);
+    this.live.add(worker);
     const startedAt = Date.now();
     worker.on('message', (msg: unknown) => {
       if (isMessage<ResizeAnswer>(msg, RESIZED_MESSAGE)) {
@@ -111,10 +123,14 @@ export class Supervisor {
       }
     });
     worker.on('exit', (code, signal) => this.onExit(index, worker, code, signal));
+    return worker;
   }
 
   private onExit(index: number, worker: Worker, code: number | null, signal: string | null): void {
-    if (this.workers.get(index) === worker) this.workers.delete(index);
+    this.live.delete(worker);
+    if (this.plannedExits.delete(worker)) return;
+    if (this.workers.get(index) !== worker) return;
+    this.workers.delete(index);
     if (this.stopping) return;
     const log = { worker: index, workerPid: worker.process.pid, code, signal };
     // Any unplanned exit counts, clean or not: a worker that keeps exiting 0 must not fork in a tight loop.
@@ -130,7 +146,7 @@ export class Supervisor {
         return;
       }
       this.opts.logger.error(details, `${why}; splitting its share among the ${this.pools.size} left`);
-      this.rebalancing = this.rebalancing.then(() => this.rebalance());
+      void this.serialize(() => this.rebalance());
       return;
     }
     this.opts.logger.error({ ...log, restartInMs: decision.delayMs }, 'worker died; restarting it');
@@ -146,19 +162,76 @@ export class Supervisor {
     await sleep(DEAD_WORKER_GRACE_MS);
     if (this.stopping) return;
     const plan = planRebalance(this.opts.perHost, this.pools);
+    if (await this.applyResizes(plan.shrinks, plan.grows)) {
+      this.opts.logger.info({ shares: Object.fromEntries(this.pools) }, 'budget rebalanced');
+    }
+  }
+
+  /** Runs `task` after any rebalance or restart under way: they change pool sizes, one at a time. */
+  serialize(task: () => Promise<void>): Promise<void> {
+    const run = this.rebalancing.then(task);
+    this.rebalancing = run.catch((err: unknown) => this.opts.logger.error({ err }, 'pool re-planning failed'));
+    return run;
+  }
+
+  /**
+   * Shrinks, waits for every worker to confirm, then grows. False (nothing grown) when a
+   * shrink was not confirmed in time: growing then could exceed the budget.
+   */
+  async applyResizes(shrinks: readonly ResizeStep[], grows: readonly ResizeStep[]): Promise<boolean> {
     // A worker restarted from now on starts at its new, smaller size.
-    for (const step of plan.shrinks) this.pools.set(step.index, step.to);
-    const shrunk = await Promise.all(plan.shrinks.map((step) => this.resize(step.index, step.to)));
+    for (const step of shrinks) this.pools.set(step.index, step.to);
+    const shrunk = await Promise.all(shrinks.map((step) => this.resize(step.index, step.to)));
     if (!shrunk.every(Boolean)) {
       this.opts.logger.error(
         { shares: Object.fromEntries(this.pools) },
         'a worker did not shrink its pool in time; the others keep their size so the budget holds',
       );
-      return;
+      return false;
     }
-    for (const step of plan.grows) this.pools.set(step.index, step.to);
-    await Promise.all(plan.grows.map((step) => this.resize(step.index, step.to)));
-    this.opts.logger.info({ shares: Object.fromEntries(this.pools) }, 'budget rebalanced');
+    for (const step of grows) this.pools.set(step.index, step.to);
+    await Promise.all(grows.map((step) => this.resize(step.index, step.to)));
+    return true;
+  }
+
+  /** Starts a second worker for `index` at `poolSize`; resolves once it is ready, rejects if it exits first. */
+  startReplacement(index: number, poolSize: number, timeoutMs: number): Promise<Worker> {
+    const worker = this.spawn(index, poolSize);
+    this.plannedExits.add(worker);
+    return new Promise((resolve, reject) => {
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        if (err) {
+          worker.process.kill('SIGKILL');
+          reject(err);
+        } else {
+          resolve(worker);
+        }
+      };
+      const onMessage = (msg: unknown) => {
+        if (msg === READY_MESSAGE) settle();
+      };
+      const onExit = () => settle(new Error(`the replacement for w${index} exited before it was ready`));
+      const timer = setTimeout(
+        () => settle(new Error(`the replacement for w${index} was not ready within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+    });
+  }
+
+  /** Puts a ready replacement in index's place and drains the worker it replaces; resolves once that one exited. */
+  async retire(index: number, replacement: Worker, poolSize: number): Promise<void> {
+    const old = this.workers.get(index);
+    this.plannedExits.delete(replacement);
+    this.workers.set(index, replacement);
+    this.pools.set(index, poolSize);
+    if (!old) return;
+    this.plannedExits.add(old);
+    await this.stopWorker(old);
   }
 
   /** Tells worker `index` its new pool size; true once it confirms (or has no connections to shrink). */
@@ -188,32 +261,31 @@ export class Supervisor {
     this.stopping = true;
     for (const timer of this.pendingRestarts.values()) clearTimeout(timer);
     this.pendingRestarts.clear();
-    const live = [...this.workers.values()];
-    let killed = 0;
-    await Promise.all(
-      live.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            const timer = setTimeout(() => {
-              killed++;
-              worker.process.kill('SIGKILL');
-            }, this.opts.stopTimeoutMs);
-            worker.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
-            else worker.process.kill('SIGTERM');
-          }),
-      ),
-    );
-    return { killed };
+    const results = await Promise.all([...this.live].map((worker) => this.stopWorker(worker)));
+    return { killed: results.filter((r) => r === 'killed').length };
+  }
+
+  /** Asks one worker to drain and exit; kills it after the stop timeout. */
+  private stopWorker(worker: Worker): Promise<'exited' | 'killed'> {
+    return new Promise((resolve) => {
+      if (worker.isDead()) return resolve('exited');
+      let outcome: 'exited' | 'killed' = 'exited';
+      const timer = setTimeout(() => {
+        outcome = 'killed';
+        worker.process.kill('SIGKILL');
+      }, this.opts.stopTimeoutMs);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+      if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+      else worker.process.kill('SIGTERM');
+    });
   }
 
   /** Kills every worker at once: the answer to a second signal. */
   killAll(): void {
     this.stopping = true;
-    for (const worker of this.workers.values()) worker.process.kill('SIGKILL');
+    for (const worker of this.live) worker.process.kill('SIGKILL');
   }
 }

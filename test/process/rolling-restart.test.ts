@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
+import { sampleActivity } from '../support/activity';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startLoad } from '../support/load';
+import { freePort } from '../support/ports';
+import { reportFigures } from '../support/report';
+import { ensureStopped, spawnServer, type SpawnedServer } from '../support/spawned-server';
+
+jest.setTimeout(120_000);
+
+const BUDGET = 9;
+const WORKERS = 3;
+
+let database: TestDatabase;
+let server: SpawnedServer | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase('rolling_restart');
+  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
+});
+afterAll(async () => {
+  await ensureStopped(server);
+  await database.drop();
+});
+
+it.each(['SIGUSR2', 'SIGHUP'] as const)(
+  'replaces every worker on %s under load, one at a time, with no failed request and the budget held',
+  async (signal) => {
+    const port = await freePort();
+    server = spawnServer({
+      DATABASE_URL: database.url,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WEB_CONCURRENCY: String(WORKERS),
+      DB_CONNECTION_BUDGET: String(BUDGET),
+      DB_SAMPLE_DATA: 'false',
+      DB_IDLE_TIMEOUT_MS: '30000',
+    });
+    await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 60_000);
+    const before = server.logs.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid);
+
+    const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
+    const load = startLoad({
+      port,
+      nextPath: () => '/api/v1/wells?limit=200',
+      concurrency: 24,
+      durationMs: 60_000,
+      maxRequests: 50_000,
+    });
+    await sleep(1_500);
+    const signalledAt = Date.now();
+    server.child.kill(signal);
+    const done = await server.waitForLog((l) => l.msg === 'rolling restart done', 60_000);
+    const restartMs = Date.now() - signalledAt;
+    // Keep the load on a moment after, on the new workers at their full size.
+    await sleep(1_500);
+    const result = await load.stop();
+    const samples = await sampler.stop();
+
+    const replaced = server.logs.filter((l) => l.msg === 'rolling restart: worker replaced');
+    reportFigures(`rolling restart on ${signal}`, {
+      restartMs,
+      requests: result.total,
+      statuses: result.statuses,
+      errors: result.errors,
+      samples: samples.length,
+      maxConnections: Math.max(...samples.map((s) => s.total)),
+    });
+    // Every worker replaced, in order, by a new process; back to the full split afterwards.
+    expect(replaced.map((l) => l.worker)).toEqual([0, 1, 2]);
+    expect(replaced.every((l) => !before.includes(l.workerPid))).toBe(true);
+    expect(done.shares).toEqual({ 0: 3, 1: 3, 2: 3 });
+    // Not one request failed, and the database never saw more than the budget.
+    expect(result.statuses[200]).toBeGreaterThan(100);
+    expect(Object.keys(result.statuses)).toEqual(['200']);
+    expect(result.errors).toEqual({});
+    expect(samples.length).toBeGreaterThan(20);
+    expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(BUDGET);
+    // No worker exit was taken for a crash.
+    expect(server.logs.some((l) => l.msg === 'worker died; restarting it')).toBe(false);
+
+    await ensureStopped(server);
+    server = undefined;
+  },
+);
