@@ -8,6 +8,7 @@ import path from 'node:path';
 import { poolResizeTimeoutMs, readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
 import { rollingRestart } from './cluster/rolling-restart';
 import { Supervisor } from './cluster/supervisor';
+import { addWorker, removeWorker } from './cluster/worker-count';
 import { budgetFields, startupSummary } from './cluster/startup-summary';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
@@ -75,6 +76,18 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   };
   process.on('SIGUSR2', onRestartSignal);
   process.on('SIGHUP', onRestartSignal);
+  const onCountSignal = (signal: NodeJS.Signals) => {
+    const current = supervisor;
+    if (!current || signals > 0) return;
+    const change = signal === 'SIGTTIN' ? addWorker : removeWorker;
+    current
+      .serialize(() => change(current, logger))
+      .catch((err: unknown) =>
+        logger.error({ err, signal }, `worker count unchanged: ${err instanceof Error ? err.message : String(err)}`),
+      );
+  };
+  process.on('SIGTTIN', onCountSignal);
+  process.on('SIGTTOU', onCountSignal);
 
   let url: string;
   let prepared: PreparedDatabase;

@@ -51,7 +51,7 @@ const isMessage = <T extends { type: string }>(msg: unknown, type: T['type']): m
 export const isResizeRequest = (msg: unknown): msg is ResizeRequest => isMessage<ResizeRequest>(msg, RESIZE_MESSAGE);
 
 /** A dead worker's backends end as its sockets close; this lets the database notice before others grow. */
-const DEAD_WORKER_GRACE_MS = 500;
+export const DEAD_WORKER_GRACE_MS = 500;
 
 /**
  * Forks one worker per share, re-forks a dead one with the same index and share
@@ -254,6 +254,24 @@ export class Supervisor {
       worker.once('exit', onExit);
       worker.send({ type: RESIZE_MESSAGE, id, max } satisfies ResizeRequest);
     });
+  }
+
+  /** Starts a worker for a new index at `poolSize`; room for it must have been made first. */
+  addWorker(index: number, poolSize: number): void {
+    this.pools.set(index, poolSize);
+    this.fork(index);
+  }
+
+  /** Drains and stops the worker at `index` for good; resolves once it has exited. */
+  async removeWorker(index: number): Promise<void> {
+    this.pools.delete(index);
+    clearTimeout(this.pendingRestarts.get(index));
+    this.pendingRestarts.delete(index);
+    const worker = this.workers.get(index);
+    this.workers.delete(index);
+    if (!worker) return;
+    this.plannedExits.add(worker);
+    await this.stopWorker(worker);
   }
 
   /** Asks every worker to drain and exit; kills those still running after the stop timeout. */
