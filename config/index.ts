@@ -52,6 +52,8 @@ export interface DbConfig {
   readonly maxQueue: number;
   /** Statements slower than this are logged (text without parameters); 0: off. */
   readonly slowQueryMs: number;
+  /** client_connection_check_interval on our sessions: a dead worker's running statements end this soon. 0: not set. */
+  readonly clientCheckIntervalMs: number;
   readonly migrate: boolean;
   readonly sampleData: boolean;
 }
@@ -158,6 +160,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       preparedStatements: v.DB_PREPARED_STATEMENTS as boolean,
       maxQueue: num('DB_MAX_QUEUE'),
       slowQueryMs: num('DB_SLOW_QUERY_MS'),
+      clientCheckIntervalMs: num('DB_CLIENT_CHECK_INTERVAL_MS'),
       migrate: v.DB_MIGRATE as boolean,
       sampleData: (v.DB_SAMPLE_DATA as boolean | undefined) ?? url === null,
     },
@@ -215,6 +218,15 @@ export function workerStopTimeoutMs(config: Config): number {
  * their statements end, which the client-side query timeout (statement timeout
  * + 2 s) bounds. The primary waits 2 s more for the worker's answer.
  */
+/**
+ * How long a dead worker's backends may outlive it. An idle backend sees its
+ * socket close at once; one running a statement notices only at the next
+ * client_connection_check_interval (or when the statement ends, if unset).
+ */
+export function deadWorkerGraceMs(config: Config): number {
+  return (config.db.clientCheckIntervalMs > 0 ? config.db.clientCheckIntervalMs : config.db.statementTimeoutMs) + 500;
+}
+
 export function poolResizeTimeoutMs(config: Config): { worker: number; primary: number } {
   const worker = config.db.statementTimeoutMs + 3_000;
   return { worker, primary: worker + 2_000 };

@@ -66,6 +66,7 @@ export const envSchema = Joi.object({
   DB_PREPARED_STATEMENTS: flag().default(true),
   DB_MAX_QUEUE: count(100, 0),
   DB_SLOW_QUERY_MS: ms(1_000),
+  DB_CLIENT_CHECK_INTERVAL_MS: ms(1_000),
   DB_MIGRATE: flag().default(true),
   // No default here on purpose: unset means "load it when the database is embedded".
   DB_SAMPLE_DATA: flag(),

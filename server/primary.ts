@@ -5,7 +5,14 @@
  */
 import cluster from 'node:cluster';
 import path from 'node:path';
-import { poolResizeTimeoutMs, readConfigOrExit, workerEnv, workerStopTimeoutMs, type Config } from '../config';
+import {
+  deadWorkerGraceMs,
+  poolResizeTimeoutMs,
+  readConfigOrExit,
+  workerEnv,
+  workerStopTimeoutMs,
+  type Config,
+} from '../config';
 import { rollingRestart } from './cluster/rolling-restart';
 import { Supervisor } from './cluster/supervisor';
 import { addWorker, removeWorker } from './cluster/worker-count';
@@ -129,6 +136,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     shares: prepared.plan.shares,
     perHost: prepared.plan.perHost,
     resizeTimeoutMs: poolResizeTimeoutMs(config).primary,
+    deadWorkerGraceMs: deadWorkerGraceMs(config),
     envFor: (index, poolSize) => workerEnv(index, poolSize, url),
     crashPolicy: {
       maxCrashes: config.cluster.maxCrashes,

@@ -22,6 +22,7 @@ import {
   scrapeThroughPrimary,
   serveMetrics,
   shareWithPrimary,
+  stopSharingWithPrimary,
 } from './metrics/host-metrics';
 import { createWorkerMetrics } from './metrics/registry';
 
@@ -91,6 +92,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     const { server, db } = running;
     if (!server || !db) process.exit(0);
     logger.info({ reason, delayMs: config.http.shutdownDelayMs }, 'draining');
+    if (forkedByPrimary(config.worker.index)) stopSharingWithPrimary();
     // Readiness already says 503; keep serving while load balancers notice.
     await sleep(config.http.shutdownDelayMs);
     // Stop accepting, but not through http.Server#close: it also drops idle sockets at once, and a
@@ -174,6 +176,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     preparedStatements: config.db.preparedStatements,
     maxQueue: config.db.maxQueue,
     slowQueryMs: config.db.slowQueryMs,
+    clientCheckIntervalMs: config.db.clientCheckIntervalMs,
     logger,
     observer: metrics.poolObserver,
   });

@@ -7,6 +7,7 @@
  * replaced ones ≤ smallest share each, old ones their N + 1 share, and one
  * booting replacement the smallest share.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../lib/logger';
 import { planRebalance } from './rebalance';
 import type { Supervisor } from './supervisor';
@@ -32,10 +33,18 @@ export async function rollingRestart(supervisor: Supervisor, opts: RollingRestar
   if (!(await supervisor.applyResizes(roomy.shrinks, []))) {
     throw new Error('rolling restart abandoned: a worker did not shrink its pool in time');
   }
-  for (const index of indexes) {
-    const replacement = await supervisor.startReplacement(index, overlapPool, opts.readyTimeoutMs);
-    await supervisor.retire(index, replacement, overlapPool);
-    opts.logger.info({ worker: index, workerPid: replacement.process.pid }, 'rolling restart: worker replaced');
+  try {
+    for (const index of indexes) {
+      const replacement = await supervisor.startReplacement(index, overlapPool, opts.readyTimeoutMs);
+      await supervisor.retire(index, replacement, overlapPool);
+      opts.logger.info({ worker: index, workerPid: replacement.process.pid }, 'rolling restart: worker replaced');
+    }
+  } catch (err) {
+    // Abandoned (a replacement failed to start): give the shares back rather than run shrunk for good.
+    await sleep(supervisor.deadWorkerGraceMs);
+    const back = planRebalance(opts.perHost, supervisor.currentShares());
+    await supervisor.applyResizes(back.shrinks, back.grows);
+    throw err;
   }
   // Everyone runs at the smallest share now; grow back to the split over N (grows only).
   const back = planRebalance(opts.perHost, supervisor.currentShares());

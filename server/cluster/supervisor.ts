@@ -12,6 +12,8 @@ export interface SupervisorOptions {
   readonly perHost: number;
   /** How long a worker may take to shrink its pool (busy connections close as requests end). */
   readonly resizeTimeoutMs: number;
+  /** How long a dead worker's backends may outlive it (PostgreSQL notices a gone client mid-query only so often). */
+  readonly deadWorkerGraceMs: number;
   /** Environment for the worker with this index and pool size. */
   readonly envFor: (index: number, poolSize: number) => Record<string, string | undefined>;
   readonly crashPolicy: CrashPolicy;
@@ -50,9 +52,6 @@ const isMessage = <T extends { type: string }>(msg: unknown, type: T['type']): m
 
 export const isResizeRequest = (msg: unknown): msg is ResizeRequest => isMessage<ResizeRequest>(msg, RESIZE_MESSAGE);
 
-/** A dead worker's backends end as its sockets close; this lets the database notice before others grow. */
-export const DEAD_WORKER_GRACE_MS = 500;
-
 /**
  * Forks one worker per share, re-forks a dead one with the same index and share
  * after a backoff, and stops them all on request. A worker that keeps crashing
@@ -88,6 +87,10 @@ export class Supervisor {
   /** The host's budget that the pools share. */
   get perHost(): number {
     return this.opts.perHost;
+  }
+
+  get deadWorkerGraceMs(): number {
+    return this.opts.deadWorkerGraceMs;
   }
 
   /** Pool size by worker index, as planned now. */
@@ -149,17 +152,20 @@ export class Supervisor {
       void this.serialize(() => this.rebalance());
       return;
     }
-    this.opts.logger.error({ ...log, restartInMs: decision.delayMs }, 'worker died; restarting it');
+    // Never sooner than the grace: a dead worker's busy backends take that long to be noticed and end.
+    const restartInMs = Math.max(decision.delayMs, this.opts.deadWorkerGraceMs);
+    this.opts.logger.error({ ...log, backoffMs: decision.delayMs, restartInMs }, 'worker died; restarting it');
     const timer = setTimeout(() => {
       this.pendingRestarts.delete(index);
-      if (!this.stopping) this.fork(index);
-    }, decision.delayMs);
+      // A rolling restart may have put a replacement in its place meanwhile, or the index was removed.
+      if (!this.stopping && !this.workers.has(index) && this.pools.has(index)) this.fork(index);
+    }, restartInMs);
     this.pendingRestarts.set(index, timer);
   }
 
   /** Re-splits the budget over the indexes left: every shrink confirmed before any pool grows. */
   private async rebalance(): Promise<void> {
-    await sleep(DEAD_WORKER_GRACE_MS);
+    await sleep(this.opts.deadWorkerGraceMs);
     if (this.stopping) return;
     const plan = planRebalance(this.opts.perHost, this.pools);
     if (await this.applyResizes(plan.shrinks, plan.grows)) {
@@ -183,6 +189,10 @@ export class Supervisor {
     for (const step of shrinks) this.pools.set(step.index, step.to);
     const shrunk = await Promise.all(shrinks.map((step) => this.resize(step.index, step.to)));
     if (!shrunk.every(Boolean)) {
+      // Unconfirmed: it may still hold its old size, so plan with that until a later shrink is confirmed.
+      shrinks.forEach((step, i) => {
+        if (!shrunk[i] && this.pools.has(step.index)) this.pools.set(step.index, step.from);
+      });
       this.opts.logger.error(
         { shares: Object.fromEntries(this.pools) },
         'a worker did not shrink its pool in time; the others keep their size so the budget holds',
@@ -196,6 +206,10 @@ export class Supervisor {
 
   /** Starts a second worker for `index` at `poolSize`; resolves once it is ready, rejects if it exits first. */
   startReplacement(index: number, poolSize: number, timeoutMs: number): Promise<Worker> {
+    if (this.stopping) return Promise.reject(new Error('stopping: no replacement started'));
+    // The replacement takes the index over: a restart still pending for it must not fork a second one.
+    clearTimeout(this.pendingRestarts.get(index));
+    this.pendingRestarts.delete(index);
     const worker = this.spawn(index, poolSize);
     this.plannedExits.add(worker);
     return new Promise((resolve, reject) => {
@@ -225,6 +239,8 @@ export class Supervisor {
 
   /** Puts a ready replacement in index's place and drains the worker it replaces; resolves once that one exited. */
   async retire(index: number, replacement: Worker, poolSize: number): Promise<void> {
+    clearTimeout(this.pendingRestarts.get(index));
+    this.pendingRestarts.delete(index);
     const old = this.workers.get(index);
     this.plannedExits.delete(replacement);
     this.workers.set(index, replacement);
@@ -258,6 +274,7 @@ export class Supervisor {
 
   /** Starts a worker for a new index at `poolSize`; room for it must have been made first. */
   addWorker(index: number, poolSize: number): void {
+    if (this.stopping) return;
     this.pools.set(index, poolSize);
     this.fork(index);
   }

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../lib/logger';
 import { planRebalance } from './rebalance';
-import { DEAD_WORKER_GRACE_MS, type Supervisor } from './supervisor';
+import type { Supervisor } from './supervisor';
 
 /** Adds a worker at the next free index. Throws BudgetError (nothing changed) when the budget has no room. */
 export async function addWorker(supervisor: Supervisor, logger: Logger): Promise<void> {
@@ -30,7 +30,7 @@ export async function removeWorker(supervisor: Supervisor, logger: Logger): Prom
   }
   await supervisor.removeWorker(Math.max(...indexes));
   // Its connections close with its process; let the database see them go before others grow.
-  await sleep(DEAD_WORKER_GRACE_MS);
+  await sleep(supervisor.deadWorkerGraceMs);
   const plan = planRebalance(supervisor.perHost, supervisor.currentShares());
   await supervisor.applyResizes(plan.shrinks, plan.grows);
   logger.info({ shares: Object.fromEntries(supervisor.currentShares()) }, 'worker count changed');

@@ -90,6 +90,8 @@ export interface PoolOptions {
   readonly maxQueue: number;
   /** Statements at least this slow are logged at warn, without their parameters; 0: off. */
   readonly slowQueryMs: number;
+  /** Sets client_connection_check_interval (PostgreSQL 14+) on each connection; 0 or absent: not set. */
+  readonly clientCheckIntervalMs?: number;
   readonly logger: Logger;
   readonly observer?: PoolObserver;
 }

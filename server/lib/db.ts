@@ -156,6 +156,12 @@ export function createDatabase(opts: PoolOptions): Database {
     idle_in_transaction_session_timeout: opts.statementTimeoutMs,
     // Enforced by the client only; must trail statement_timeout so the server cancels first.
     query_timeout: opts.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+    // So a statement whose worker died ends within the interval instead of running to its timeout
+    // while still counted by max_connections. Sent as a startup option: no extra round trip.
+    ...(opts.clientCheckIntervalMs &&
+      opts.clientCheckIntervalMs > 0 && {
+        options: `-c client_connection_check_interval=${opts.clientCheckIntervalMs}`,
+      }),
   });
   // An idle client whose backend dies emits here; without a listener the worker would crash.
   pool.on('error', (err) => {
@@ -203,6 +209,8 @@ export function createDatabase(opts: PoolOptions): Database {
       opts.observer?.shed();
       throw new PoolSaturatedError(pool.waitingCount);
     }
+    // This saturation episode is over; the next one starts its own clock.
+    queueFullSince = undefined;
     const askedAt = performance.now();
     let client: pg.PoolClient;
     try {
@@ -304,10 +312,13 @@ export function createDatabase(opts: PoolOptions): Database {
       if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool size must be an integer ≥ 1, got ${max}`);
       const grew = max > poolOptions.max;
       poolOptions.max = max;
-      // pg-pool serves queued requests when a client is released; after growing, nudge it now instead.
-      // (_pulseQueue is internal to pg-pool 3.x; without it the next release does the same.)
+      // pg-pool serves queued requests when a client is released, one per release; after growing,
+      // serve as many as the new room allows now. (_pulseQueue is internal to pg-pool 3.x, and takes
+      // one waiter per call; without it, waiters get the room as clients are released.)
       const pulse = (pool as unknown as { _pulseQueue?: () => void })._pulseQueue;
-      if (grew && typeof pulse === 'function') pulse.call(pool);
+      if (grew && typeof pulse === 'function') {
+        for (let room = max - pool.totalCount; room > 0 && pool.waitingCount > 0; room--) pulse.call(pool);
+      }
       const deadline = Date.now() + timeoutMs;
       while (pool.totalCount > max) {
         if (Date.now() > deadline) {

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from './logger';
-import { routesInFlight } from './request-context';
+import { routesFinishedWithin, routesInFlight } from './request-context';
 
 export interface EventLoopMonitor {
   /** Event-loop delay samples (nanoseconds) since the last reset: for metrics. */
@@ -14,8 +14,8 @@ const CHECK_EVERY_MS = 50;
 /**
  * Watches the event loop. A check that runs `warnMs` or more late means
  * something ran synchronously that long, starving every other request; the
- * warning names the routes in flight, one of which ran it. `warnMs` 0 only
- * keeps the histogram.
+ * warning names the routes in flight and those that finished during the stall,
+ * one of which ran it. `warnMs` 0 only keeps the histogram.
  */
 export function monitorEventLoop(logger: Logger, warnMs: number): EventLoopMonitor {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -28,8 +28,10 @@ export function monitorEventLoop(logger: Logger, warnMs: number): EventLoopMonit
       const lateMs = now - expected;
       expected = now + CHECK_EVERY_MS;
       if (lateMs >= warnMs) {
+        // A handler that blocked and then answered at once has finished by now: name those too.
+        const routesFinished = routesFinishedWithin(lateMs + CHECK_EVERY_MS);
         logger.warn(
-          { delayMs: Math.round(lateMs), thresholdMs: warnMs, routesInFlight: routesInFlight() },
+          { delayMs: Math.round(lateMs), thresholdMs: warnMs, routesInFlight: routesInFlight(), routesFinished },
           'event loop blocked',
         );
       }

@@ -23,6 +23,19 @@ const storage = new AsyncLocalStorage<TrackedRequest>();
  */
 const inFlight = new Map<string, number>();
 
+/** Requests that finished lately, oldest first: a handler that blocked and answered at once is gone from `inFlight`. */
+const finished: { route: string; at: number }[] = [];
+const FINISHED_KEPT_MS = 5_000;
+const FINISHED_KEPT_MAX = 1_000;
+
+function remember(route: string): void {
+  const now = performance.now();
+  finished.push({ route, at: now });
+  while (finished.length > FINISHED_KEPT_MAX || (finished[0] && now - (finished[0].at as number) > FINISHED_KEPT_MS)) {
+    finished.shift();
+  }
+}
+
 function count(request: TrackedRequest, by: 1 | -1): void {
   const key = request.route ?? UNROUTED;
   const n = (inFlight.get(key) ?? 0) + by;
@@ -35,6 +48,18 @@ export const currentRequest = (): RequestContext | undefined => storage.getStore
 
 /** Requests in flight in this process, by route. */
 export const routesInFlight = (): Record<string, number> => Object.fromEntries(inFlight);
+
+/** Requests that finished within the last `withinMs`, by route. */
+export function routesFinishedWithin(withinMs: number): Record<string, number> {
+  const since = performance.now() - withinMs;
+  const counts: Record<string, number> = {};
+  for (let i = finished.length - 1; i >= 0; i--) {
+    const entry = finished[i] as { route: string; at: number };
+    if (entry.at < since) break;
+    counts[entry.route] = (counts[entry.route] ?? 0) + 1;
+  }
+  return counts;
+}
 
 /** Names the route of the request being served; a no-op outside a request. */
 export function setCurrentRoute(route: string): void {
@@ -53,6 +78,7 @@ export const requestContext: RequestHandler = (req, res, next) => {
     if (request.finished) return;
     request.finished = true;
     count(request, -1);
+    remember(request.route ?? UNROUTED);
   };
   // 'close' also covers a client that went away before the response finished.
   res.once('finish', settle);

@@ -160,17 +160,17 @@ describe('resizing the pool while it serves', () => {
     expect((await backends()).n).toBeLessThanOrEqual(2);
   });
 
-  it('grows at once: new connections open for waiting requests', async () => {
-    await t.db.resize(2, 10_000);
-    const queued = hold(t.db, 3);
+  it('grows at once: new connections open for every waiting request the new size has room for', async () => {
+    await t.db.resize(1, 10_000);
+    const queued = hold(t.db, 5);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(t.db.stats()).toMatchObject({ total: 2, waiting: 1 });
-    await t.db.resize(3, 10_000);
-    // The waiter gets a third connection now, not when one of the two running statements ends.
+    expect(t.db.stats()).toMatchObject({ total: 1, waiting: 4 });
+    await t.db.resize(4, 10_000);
+    // Three of the four waiters get a connection now, not one per statement that ends.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(t.db.stats()).toMatchObject({ max: 3, total: 3, waiting: 0 });
+    expect(t.db.stats()).toMatchObject({ max: 4, total: 4, waiting: 1 });
     await Promise.all(queued);
-    expect(t.db.stats().total).toBeLessThanOrEqual(3);
+    expect(t.db.stats().total).toBeLessThanOrEqual(4);
   });
 
   it('closes idle connections at once when shrinking', async () => {

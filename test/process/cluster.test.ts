@@ -224,7 +224,7 @@ describe('a worker that cannot start', () => {
       });
       const exit = await server.waitForExit(30_000);
       expect(exit.code).toBe(1);
-      const delays = server.logs.filter((l) => l.msg === 'worker died; restarting it').map((l) => l.restartInMs);
+      const delays = server.logs.filter((l) => l.msg === 'worker died; restarting it').map((l) => l.backoffMs);
       expect(delays).toEqual([100, 200, 400]);
       const fatal = server.logs.find((l) => l.level === 60 && l.role === 'primary');
       expect(fatal?.msg).toMatch(/crashed 4 times within \d+ ms; giving up/);

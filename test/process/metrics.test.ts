@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
 import { parsePrometheus, samplesOf, sumOf } from '../support/prometheus-text';
 import { reportFigures } from '../support/report';
-import { ensureStopped, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { ensureStopped, startReadyServer, type SpawnedServer } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
@@ -41,16 +41,11 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
 
 it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with an admin key', async () => {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  server = spawnServer({
-    DATABASE_URL: database.url,
-    HOST: '127.0.0.1',
-    PORT: String(port),
+  server = await startReadyServer(database.url, port, {
     METRICS_PORT: String(metricsPort),
     WEB_CONCURRENCY: String(WORKERS),
     DB_CONNECTION_BUDGET: String(BUDGET),
-    DB_SAMPLE_DATA: 'false',
   });
-  await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 60_000);
 
   const statuses: number[] = [];
   for (let i = 0; i < REQUESTS; i++) statuses.push((await get(port, '/api/v1/wells?limit=5')).status);
@@ -85,10 +80,29 @@ it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with 
   expect(sumOf(apiSamples, 'aquifer_http_request_duration_seconds_count', route)).toBe(REQUESTS);
   expect(sumOf(apiSamples, 'aquifer_db_pool_max')).toBe(BUDGET);
 
+  // A worker that cannot answer (stopped) is left out and counted; the scrape still succeeds.
+  const w1 = server.logs.find((l) => l.msg === 'worker ready' && l.worker === 1);
+  process.kill(w1?.workerPid as number, 'SIGSTOP');
+  let partial: { status: number; body: string };
+  const startedAt = Date.now();
+  try {
+    partial = await get(metricsPort, '/metrics');
+  } finally {
+    process.kill(w1?.workerPid as number, 'SIGCONT');
+  }
+  const partialMs = Date.now() - startedAt;
+  expect(partial.status).toBe(200);
+  const partialSamples = parsePrometheus(partial.body);
+  expect(sumOf(partialSamples, 'aquifer_metrics_workers_missing')).toBe(1);
+  expect(samplesOf(partialSamples, 'aquifer_db_pool_max').map((s) => s.labels.worker)).toEqual(['w0']);
+  expect(partialMs).toBeLessThan(4_000);
+  expect(sumOf(samples, 'aquifer_metrics_workers_missing')).toBe(0);
+
   reportFigures('metrics summed across workers', {
     requests: REQUESTS,
     servedByW0: perWorker[0],
     servedByW1: perWorker[1],
     poolMaxSum: sumOf(samples, 'aquifer_db_pool_max'),
+    scrapeWithStoppedWorkerMs: partialMs,
   });
 });

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, spawnServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
+import { ensureStopped, startReadyServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
@@ -28,22 +28,15 @@ const readyLine = (index: number, notPid?: unknown) => (l: LogLine) =>
 
 it('splits a given-up worker’s share among the rest, shrinking before growing, within the budget at every sample', async () => {
   const port = await freePort();
-  server = spawnServer({
-    DATABASE_URL: database.url,
-    HOST: '127.0.0.1',
-    PORT: String(port),
+  server = await startReadyServer(database.url, port, {
     WEB_CONCURRENCY: '3',
     DB_CONNECTION_BUDGET: String(BUDGET),
-    DB_SAMPLE_DATA: 'false',
     DB_IDLE_TIMEOUT_MS: '30000',
     WORKER_MAX_CRASHES: '2',
     WORKER_CRASH_WINDOW_MS: '60000',
     WORKER_BACKOFF_BASE_MS: '100',
   });
-  const summary = await server.waitForLog(
-    (l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'),
-    60_000,
-  );
+  const summary = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 1);
   expect(summary.budget).toMatchObject({ perHost: BUDGET, shares: [3, 3, 3] });
 
   const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');

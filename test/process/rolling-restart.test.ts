@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { ensureStopped, startReadyServer, type SpawnedServer } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
@@ -28,16 +28,11 @@ it.each(['SIGUSR2', 'SIGHUP'] as const)(
   'replaces every worker on %s under load, one at a time, with no failed request and the budget held',
   async (signal) => {
     const port = await freePort();
-    server = spawnServer({
-      DATABASE_URL: database.url,
-      HOST: '127.0.0.1',
-      PORT: String(port),
+    server = await startReadyServer(database.url, port, {
       WEB_CONCURRENCY: String(WORKERS),
       DB_CONNECTION_BUDGET: String(BUDGET),
-      DB_SAMPLE_DATA: 'false',
       DB_IDLE_TIMEOUT_MS: '30000',
     });
-    await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 60_000);
     const before = server.logs.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid);
 
     const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
@@ -84,3 +79,36 @@ it.each(['SIGUSR2', 'SIGHUP'] as const)(
     server = undefined;
   },
 );
+
+it('does not fork a second worker for an index whose crash restart was pending when the rolling restart replaced it', async () => {
+  const port = await freePort();
+  const s = await startReadyServer(database.url, port, {
+    WEB_CONCURRENCY: '2',
+    DB_CONNECTION_BUDGET: '6',
+    // A long backoff: the restart of the killed worker is still pending when the signal arrives.
+    WORKER_BACKOFF_BASE_MS: '4000',
+  });
+  server = s;
+  const w1 = await s.waitForLog((l) => l.msg === 'worker ready' && l.worker === 1, 1);
+  process.kill(w1.workerPid as number, 'SIGKILL');
+  await s.waitForLog((l) => l.msg === 'worker died; restarting it', 10_000);
+  s.child.kill('SIGHUP');
+  const done = await s.waitForLog((l) => l.msg === 'rolling restart done', 60_000);
+  expect(done.shares).toEqual({ 0: 3, 1: 3 });
+  // Past the pending restart's moment: it must not have forked another w1.
+  await sleep(5_000);
+  const readyW1 = s.logs.filter((l) => l.msg === 'worker ready' && l.worker === 1);
+  expect(readyW1).toHaveLength(2); // the first one, and its replacement from the rolling restart
+  const workerPids = s.logs.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
+  const alive = workerPids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  expect(alive).toHaveLength(2);
+  await ensureStopped(server);
+  server = undefined;
+});

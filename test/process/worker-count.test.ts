@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, spawnServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
+import { ensureStopped, startReadyServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
@@ -24,17 +24,12 @@ afterAll(async () => {
 
 it('adds a worker on SIGTTIN and removes one on SIGTTOU, re-splitting the budget within it throughout', async () => {
   const port = await freePort();
-  server = spawnServer({
-    DATABASE_URL: database.url,
-    HOST: '127.0.0.1',
-    PORT: String(port),
+  const s = await startReadyServer(database.url, port, {
     WEB_CONCURRENCY: '2',
     DB_CONNECTION_BUDGET: String(BUDGET),
-    DB_SAMPLE_DATA: 'false',
     DB_IDLE_TIMEOUT_MS: '30000',
   });
-  const s = server;
-  await s.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 60_000);
+  server = s;
   const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
   const load = startLoad({
     port,

@@ -94,3 +94,24 @@ export async function ensureStopped(server: SpawnedServer | undefined): Promise<
   server.child.kill('SIGKILL');
   await server.waitForExit(5_000).catch(() => undefined);
 }
+
+/**
+ * Spawns the primary over `databaseUrl` on 127.0.0.1:`port`, without sample
+ * data, and resolves once it has logged `aquifer ready`.
+ */
+export async function startReadyServer(
+  databaseUrl: string,
+  port: number,
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<SpawnedServer> {
+  const server = spawnServer({
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DB_SAMPLE_DATA: 'false',
+    ...env,
+  });
+  await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), readyTimeoutMs);
+  return server;
+}

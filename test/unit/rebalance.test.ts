@@ -109,6 +109,25 @@ describe('planRebalance', () => {
     }
   });
 
+  it('when a worker is added, the shrinks alone make room for it, over a sweep', () => {
+    let plansWithShrinks = 0;
+    for (let perHost = 2; perHost <= 40; perHost++) {
+      for (let workers = 1; workers < Math.min(perHost, 8); workers++) {
+        const first = planRebalance(perHost, pools(Array.from({ length: workers }, (_, i) => [i, 0])));
+        // The newcomer holds nothing yet; it may open connections only after the shrinks.
+        const plan = planRebalance(perHost, new Map([...first.shares, [workers, 0]]));
+        const afterShrinks = new Map(first.shares);
+        for (const s of plan.shrinks) afterShrinks.set(s.index, s.to);
+        const held = [...afterShrinks.values()].reduce((a, b) => a + b, 0);
+        expect(held + (plan.shares.get(workers) as number)).toBeLessThanOrEqual(perHost);
+        expect(plan.grows.every((g) => g.index === workers || g.from < g.to)).toBe(true);
+        if (plan.shrinks.length > 0) plansWithShrinks++;
+      }
+    }
+    // The sweep really exercises shrinking.
+    expect(plansWithShrinks).toBeGreaterThan(100);
+  });
+
   it('refuses more workers than connections', () => {
     expect(() =>
       planRebalance(
