@@ -30,17 +30,18 @@ export async function rollingRestart(supervisor: Supervisor, opts: RollingRestar
   const roomy = planRebalance(opts.perHost, new Map([...shares, [OVERLAP, 0]]));
   const overlapPool = roomy.shares.get(OVERLAP) as number;
   opts.logger.info({ workers: indexes.length, overlapPool }, 'rolling restart: making room for one more worker');
-  if (!(await supervisor.applyResizes(roomy.shrinks, []))) {
-    throw new Error('rolling restart abandoned: a worker did not shrink its pool in time');
-  }
   try {
+    if (!(await supervisor.applyResizes(roomy.shrinks, []))) {
+      throw new Error('rolling restart abandoned: a worker did not shrink its pool in time');
+    }
     for (const index of indexes) {
       const replacement = await supervisor.startReplacement(index, overlapPool, opts.readyTimeoutMs);
       await supervisor.retire(index, replacement, overlapPool);
       opts.logger.info({ worker: index, workerPid: replacement.process.pid }, 'rolling restart: worker replaced');
     }
   } catch (err) {
-    // Abandoned (a replacement failed to start): give the shares back rather than run shrunk for good.
+    // Abandoned: give the shares back rather than run shrunk for good (a failed replacement has
+    // been killed; its connections get the grace to end first).
     await sleep(supervisor.deadWorkerGraceMs);
     const back = planRebalance(opts.perHost, supervisor.currentShares());
     await supervisor.applyResizes(back.shrinks, back.grows);

@@ -15,6 +15,9 @@ export async function addWorker(supervisor: Supervisor, logger: Logger): Promise
   const index = Math.max(-1, ...shares.keys()) + 1;
   const plan = planRebalance(supervisor.perHost, new Map([...shares, [index, 0]]));
   if (!(await supervisor.applyResizes(plan.shrinks, []))) {
+    // Give back what did shrink: the host keeps its workers at their full split.
+    const back = planRebalance(supervisor.perHost, supervisor.currentShares());
+    await supervisor.applyResizes(back.shrinks, back.grows);
     throw new Error('no worker added: a worker did not shrink its pool in time');
   }
   supervisor.addWorker(index, plan.shares.get(index) as number);
