@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pinoHttp, type HttpLogger } from 'pino-http';
+import { PoolSaturatedError } from './errors';
 import type { Logger } from './logger';
 import { requestIdFrom } from './request-id';
 
@@ -21,6 +22,9 @@ export function requestLogging(logger: Logger): HttpLogger {
     },
     autoLogging: { ignore: (req: IncomingMessage) => PROBE_PATHS.has(req.url?.split('?')[0] ?? '') },
     customLogLevel(_req, res, err) {
+      // Shedding is the overload plan working, not a fault: at error it would flood the log exactly then.
+      // pino-http passes the error only when the response failed; ours sits on res.err (problem middleware).
+      if ((err ?? (res as { err?: unknown }).err) instanceof PoolSaturatedError) return 'warn';
       if (err || res.statusCode >= 500) return 'error';
       if (res.statusCode >= 400) return 'warn';
       return 'info';

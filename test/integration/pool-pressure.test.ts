@@ -13,6 +13,15 @@ jest.setTimeout(60_000);
 
 const HOLD_S = 1;
 
+/** The access-log line is written on 'finish', which can trail the response reaching the client. */
+async function waitForLine<T>(find: () => T | undefined, timeoutMs = 1_000): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let found = find(); ; found = find()) {
+    if (found !== undefined || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Statements straight on the app's pool that keep its connections busy for HOLD_S. */
 const hold = (db: { exec(sql: { text: string }): Promise<number> }, n: number) =>
   Array.from({ length: n }, () => db.exec({ text: `SELECT pg_sleep(${HOLD_S})` }));
@@ -38,6 +47,9 @@ describe('load shedding: a full wait queue answers 503 at once', () => {
     const elapsedMs = Date.now() - started;
     expectProblem(res, 503, 'queue-full');
     expect(res.headers['retry-after']).toBe('1');
+    // Logged at warn, not error: under overload every shed request would otherwise page someone.
+    const line = await waitForLine(() => t.logs.find((l) => l.reqId === res.headers['x-request-id']));
+    expect(line).toMatchObject({ level: 40 });
     // Far below the 20 s acquire timeout: it never queued.
     expect(elapsedMs).toBeLessThan(1_000);
 
