@@ -9,7 +9,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { poolResizeTimeoutMs, readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
-import { isResizeRequest, READY_MESSAGE, RESIZED_MESSAGE, SHUTDOWN_MESSAGE } from './cluster/supervisor';
+import { isResizeRequest, READY_MESSAGE, RESIZED_MESSAGE, SHUTDOWN_MESSAGE } from './cluster/messages';
 import { BudgetError, pm2InstancePool } from './lib/budget';
 import { createDatabase, type Database } from './lib/db';
 import { monitorEventLoop } from './lib/event-loop-monitor';

@@ -3,6 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrashPolicy } from '../lib/crash-policy';
 import { recordCrash } from '../lib/crash-policy';
 import type { Logger } from '../lib/logger';
+import {
+  RESIZE_MESSAGE,
+  RESIZED_MESSAGE,
+  READY_MESSAGE,
+  SHUTDOWN_MESSAGE,
+  isMessage,
+  type ResizeAnswer,
+  type ResizeRequest,
+} from './messages';
 import { planRebalance, type ResizeStep } from './rebalance';
 
 export interface SupervisorOptions {
@@ -27,30 +36,6 @@ export interface SupervisorOptions {
   /** Every other message a worker sends (e.g. a metrics scrape request). */
   readonly onWorkerMessage?: (worker: Worker, msg: unknown) => void;
 }
-
-/** Messages between primary and workers over the cluster IPC channel. */
-export const READY_MESSAGE = 'ready';
-export const SHUTDOWN_MESSAGE = { type: 'shutdown' } as const;
-/** Primary → worker: set your pool to `max`. The worker answers with a RESIZED_MESSAGE of the same id. */
-export const RESIZE_MESSAGE = 'resize';
-export const RESIZED_MESSAGE = 'resized';
-
-export interface ResizeRequest {
-  readonly type: typeof RESIZE_MESSAGE;
-  readonly id: number;
-  readonly max: number;
-}
-
-interface ResizeAnswer {
-  readonly type: typeof RESIZED_MESSAGE;
-  readonly id: number;
-  readonly ok: boolean;
-}
-
-const isMessage = <T extends { type: string }>(msg: unknown, type: T['type']): msg is T =>
-  typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === type;
-
-export const isResizeRequest = (msg: unknown): msg is ResizeRequest => isMessage<ResizeRequest>(msg, RESIZE_MESSAGE);
 
 /**
  * Forks one worker per share, re-forks a dead one with the same index and share

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './db-types';
 import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
-import { currentRequest } from './request-context';
+import { statementHook, timed, type StatementHook } from './statement-timing';
 
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
@@ -61,27 +61,6 @@ interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult>;
 }
 
-/** Told how long each statement took, excluding any wait for a connection. */
-type StatementHook = (text: string, durationMs: number, failed: boolean) => void;
-
-/** `client` as a Queryable whose statements are timed for `hook`. */
-function timed(client: Queryable, hook: StatementHook | undefined): Queryable {
-  if (!hook) return client;
-  return {
-    async query(config) {
-      const started = performance.now();
-      try {
-        const result = await client.query(config);
-        hook(config.text, performance.now() - started, false);
-        return result;
-      } catch (err) {
-        hook(config.text, performance.now() - started, true);
-        throw err;
-      }
-    },
-  };
-}
-
 type BindOptions = Pick<PoolOptions, 'preparedStatements' | 'acquireTimeoutMs'> & {
   /** Per-query client-side timeout overriding the pool's (pg reads `query_timeout` from the query config). */
   readonly queryTimeoutMs?: number;
@@ -126,7 +105,7 @@ const RETRYABLE_TX_STATES = new Set(['40001', '40P01']);
 
 function bindTx(client: pg.PoolClient, opts: BindOptions): Tx {
   return {
-    ...bindDb(timed(client, opts.onStatement), opts),
+    ...bindDb(timed<pg.QueryConfig, pg.QueryResult>(client, opts.onStatement), opts),
     async copyFrom(copyText: string, source: Readable): Promise<number> {
       const copy = copyFromStdin(copyText);
       // pg-copy-streams lets pg's query_timeout wrap the COPY; it must outlast the whole upload.
@@ -185,23 +164,7 @@ export function createDatabase(opts: PoolOptions): Database {
   const queueIsFull = () =>
     pool.idleCount === 0 && pool.totalCount >= currentMax() && pool.waitingCount >= opts.maxQueue;
 
-  const onStatement: StatementHook = (text, durationMs, failed) => {
-    const request = currentRequest();
-    opts.observer?.statement(durationMs, request?.route, failed);
-    if (opts.slowQueryMs > 0 && durationMs >= opts.slowQueryMs) {
-      // The text only: parameters may hold personal data or secrets and are never logged.
-      opts.logger.warn(
-        {
-          statement: text.replace(/\s+/g, ' ').trim(),
-          durationMs: Math.round(durationMs),
-          failed,
-          route: request?.route,
-          requestId: request?.requestId,
-        },
-        'slow statement',
-      );
-    }
-  };
+  const onStatement = statementHook(opts.logger, opts.slowQueryMs, opts.observer);
 
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
     if (queueIsFull()) {
@@ -247,7 +210,13 @@ export function createDatabase(opts: PoolOptions): Database {
     }
   }
 
-  const db = bindDb({ query: (config) => withClient((client) => timed(client, onStatement).query(config)) }, opts);
+  const db = bindDb(
+    {
+      query: (config) =>
+        withClient((client) => timed<pg.QueryConfig, pg.QueryResult>(client, onStatement).query(config)),
+    },
+    opts,
+  );
 
   const transactionOnce = <T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions): Promise<T> =>
     withClient(async (client, discard) => {

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { READY_MESSAGE } from '../../server/cluster/supervisor';
+import { READY_MESSAGE } from '../../server/cluster/messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
 

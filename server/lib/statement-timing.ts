@@ -1,0 +1,58 @@
+/**
+ * Timing each statement, for the statement histogram and the slow-statement
+ * log. Kept apart from ./db so that module stays about the driver; nothing here
+ * touches `pg`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { PoolObserver } from './db-types';
+import type { Logger } from './logger';
+import { currentRequest } from './request-context';
+
+/** Told how long each statement took, excluding any wait for a connection. */
+export type StatementHook = (text: string, durationMs: number, failed: boolean) => void;
+
+interface Queryable<C extends { readonly text: string }, R> {
+  query(config: C): Promise<R>;
+}
+
+/** `client` with every statement timed for `hook`. */
+export function timed<C extends { readonly text: string }, R>(
+  client: Queryable<C, R>,
+  hook: StatementHook | undefined,
+): Queryable<C, R> {
+  if (!hook) return client;
+  return {
+    async query(config) {
+      const started = performance.now();
+      try {
+        const result = await client.query(config);
+        hook(config.text, performance.now() - started, false);
+        return result;
+      } catch (err) {
+        hook(config.text, performance.now() - started, true);
+        throw err;
+      }
+    },
+  };
+}
+
+/** Reports each statement to `observer`, and logs those at least `slowQueryMs` long (0: none). */
+export function statementHook(logger: Logger, slowQueryMs: number, observer?: PoolObserver): StatementHook {
+  return (text, durationMs, failed) => {
+    const request = currentRequest();
+    observer?.statement(durationMs, request?.route, failed);
+    if (slowQueryMs > 0 && durationMs >= slowQueryMs) {
+      // The text only: parameters may hold personal data or secrets and are never logged.
+      logger.warn(
+        {
+          statement: text.replace(/\s+/g, ' ').trim(),
+          durationMs: Math.round(durationMs),
+          failed,
+          route: request?.route,
+          requestId: request?.requestId,
+        },
+        'slow statement',
+      );
+    }
+  };
+}
