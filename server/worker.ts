@@ -229,6 +229,9 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
 function main(): void {
   const config = readConfigOrExit();
   if (forkedByPrimary(config.worker.index)) answerPrimaryScrapes();
+  // The primary acts on these. Sent to the whole process group (a closed terminal sends SIGHUP),
+  // their default actions would kill or suspend every worker at once.
+  for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.on(signal, () => undefined);
   const logger = createLogger(config.logLevel, `w${workerIndex(config)}`);
   // Unknown state after these: log and exit, and let the supervisor start a fresh process.
   process.on('uncaughtException', (err) => {

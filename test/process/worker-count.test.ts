@@ -73,4 +73,13 @@ it('adds a worker on SIGTTIN and removes one on SIGTTOU, re-splitting the budget
   // The last worker is never removed.
   s.child.kill('SIGTTOU');
   await s.waitForLog((l) => l.msg === 'not removing the last worker; stop the server instead', 10_000);
+
+  // Workers leave these signals to the primary: sent to a whole process group (a closed terminal
+  // sends SIGHUP), they must not kill or suspend the workers.
+  const worker = s.logs.filter((l) => l.msg === 'worker ready' && l.worker === 0).at(-1);
+  const pid = worker?.workerPid as number;
+  for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.kill(pid, signal);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(() => process.kill(pid, 0)).not.toThrow();
+  expect(s.logs.some((l) => l.msg === 'worker died; restarting it')).toBe(false);
 });
