@@ -98,6 +98,10 @@ function crossFieldProblem(env: Record<string, unknown>): string | null {
   if (n('WORKER_BACKOFF_MAX_MS') < n('WORKER_BACKOFF_BASE_MS')) {
     return `WORKER_BACKOFF_MAX_MS=${n('WORKER_BACKOFF_MAX_MS')} must be at least WORKER_BACKOFF_BASE_MS=${n('WORKER_BACKOFF_BASE_MS')}`;
   }
+  const metricsPort = env.METRICS_PORT as number | undefined;
+  if (metricsPort !== undefined && metricsPort === n('PORT')) {
+    return `METRICS_PORT=${metricsPort} must differ from PORT=${n('PORT')}: the metrics listener has no authentication`;
+  }
   const budget = env.DB_CONNECTION_BUDGET;
   if (typeof budget === 'number') {
     const perHost = Math.floor(budget / n('APP_REPLICAS'));

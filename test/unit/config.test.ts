@@ -185,6 +185,11 @@ describe('loadConfig cross-field rules', () => {
       ['WORKER_BACKOFF_MAX_MS=499', 'WORKER_BACKOFF_BASE_MS=500'],
     ],
     [
+      'the metrics port equal to the API port',
+      { PORT: '3000', METRICS_PORT: '3000' },
+      ['METRICS_PORT=3000', 'PORT=3000'],
+    ],
+    [
       'budget below the worker count',
       { DB_CONNECTION_BUDGET: '2', WEB_CONCURRENCY: '3' },
       ['DB_CONNECTION_BUDGET=2', 'WEB_CONCURRENCY=3'],
