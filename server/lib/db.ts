@@ -9,7 +9,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './db-types';
 import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
-import { statementHook, timed, type StatementHook } from './statement-timing';
+import { statementHook, timeStatement, type StatementHook } from './statement-timing';
 
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
@@ -105,7 +105,7 @@ const RETRYABLE_TX_STATES = new Set(['40001', '40P01']);
 
 function bindTx(client: pg.PoolClient, opts: BindOptions): Tx {
   return {
-    ...bindDb(timed<pg.QueryConfig, pg.QueryResult>(client, opts.onStatement), opts),
+    ...bindDb({ query: (config) => timeStatement(config.text, () => client.query(config), opts.onStatement) }, opts),
     async copyFrom(copyText: string, source: Readable): Promise<number> {
       const copy = copyFromStdin(copyText);
       // pg-copy-streams lets pg's query_timeout wrap the COPY; it must outlast the whole upload.
@@ -212,8 +212,7 @@ export function createDatabase(opts: PoolOptions): Database {
 
   const db = bindDb(
     {
-      query: (config) =>
-        withClient((client) => timed<pg.QueryConfig, pg.QueryResult>(client, onStatement).query(config)),
+      query: (config) => withClient((client) => timeStatement(config.text, () => client.query(config), onStatement)),
     },
     opts,
   );

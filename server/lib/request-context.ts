@@ -23,17 +23,19 @@ const storage = new AsyncLocalStorage<TrackedRequest>();
  */
 const inFlight = new Map<string, number>();
 
-/** Requests that finished lately, oldest first: a handler that blocked and answered at once is gone from `inFlight`. */
-const finished: { route: string; at: number }[] = [];
-const FINISHED_KEPT_MS = 5_000;
-const FINISHED_KEPT_MAX = 1_000;
+/**
+ * The routes of the last FINISHED_KEPT requests to finish, in a ring (O(1) per request): a handler
+ * that blocked and then answered at once is already gone from `inFlight`.
+ */
+const FINISHED_KEPT = 512;
+const finishedRoutes: string[] = new Array<string>(FINISHED_KEPT).fill('');
+const finishedAt = new Float64Array(FINISHED_KEPT).fill(-Infinity);
+let finishedNext = 0;
 
 function remember(route: string): void {
-  const now = performance.now();
-  finished.push({ route, at: now });
-  while (finished.length > FINISHED_KEPT_MAX || (finished[0] && now - (finished[0].at as number) > FINISHED_KEPT_MS)) {
-    finished.shift();
-  }
+  finishedRoutes[finishedNext] = route;
+  finishedAt[finishedNext] = performance.now();
+  finishedNext = (finishedNext + 1) % FINISHED_KEPT;
 }
 
 function count(request: TrackedRequest, by: 1 | -1): void {
@@ -49,14 +51,15 @@ export const currentRequest = (): RequestContext | undefined => storage.getStore
 /** Requests in flight in this process, by route. */
 export const routesInFlight = (): Record<string, number> => Object.fromEntries(inFlight);
 
-/** Requests that finished within the last `withinMs`, by route. */
+/** Requests that finished within the last `withinMs`, by route (at most the last FINISHED_KEPT). */
 export function routesFinishedWithin(withinMs: number): Record<string, number> {
   const since = performance.now() - withinMs;
   const counts: Record<string, number> = {};
-  for (let i = finished.length - 1; i >= 0; i--) {
-    const entry = finished[i] as { route: string; at: number };
-    if (entry.at < since) break;
-    counts[entry.route] = (counts[entry.route] ?? 0) + 1;
+  for (let back = 1; back <= FINISHED_KEPT; back++) {
+    const i = (finishedNext - back + FINISHED_KEPT) % FINISHED_KEPT;
+    if ((finishedAt[i] as number) < since) break;
+    const route = finishedRoutes[i] as string;
+    counts[route] = (counts[route] ?? 0) + 1;
   }
   return counts;
 }

@@ -11,29 +11,18 @@ import { currentRequest } from './request-context';
 /** Told how long each statement took, excluding any wait for a connection. */
 export type StatementHook = (text: string, durationMs: number, failed: boolean) => void;
 
-interface Queryable<C extends { readonly text: string }, R> {
-  query(config: C): Promise<R>;
-}
-
-/** `client` with every statement timed for `hook`. */
-export function timed<C extends { readonly text: string }, R>(
-  client: Queryable<C, R>,
-  hook: StatementHook | undefined,
-): Queryable<C, R> {
-  if (!hook) return client;
-  return {
-    async query(config) {
-      const started = performance.now();
-      try {
-        const result = await client.query(config);
-        hook(config.text, performance.now() - started, false);
-        return result;
-      } catch (err) {
-        hook(config.text, performance.now() - started, true);
-        throw err;
-      }
-    },
-  };
+/** Runs `statement` (whose SQL is `text`) and tells `hook` how long it took, failed or not. */
+export async function timeStatement<R>(text: string, statement: () => Promise<R>, hook?: StatementHook): Promise<R> {
+  if (!hook) return statement();
+  const started = performance.now();
+  try {
+    const result = await statement();
+    hook(text, performance.now() - started, false);
+    return result;
+  } catch (err) {
+    hook(text, performance.now() - started, true);
+    throw err;
+  }
 }
 
 /** Reports each statement to `observer`, and logs those at least `slowQueryMs` long (0: none). */
