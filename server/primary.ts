@@ -71,7 +71,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     }
     restarting = true;
     logger.info({ signal }, 'rolling restart');
-    const options = { perHost: current.perHost, readyTimeoutMs: config.db.startupWaitMs + 10_000, logger };
+    const options = { readyTimeoutMs: config.db.startupWaitMs + 10_000, logger };
     current
       .serialize(() => rollingRestart(current, options))
       .catch((err: unknown) =>

@@ -16,7 +16,6 @@ import type { Supervisor } from './supervisor';
 const OVERLAP = Number.MAX_SAFE_INTEGER;
 
 export interface RollingRestartOptions {
-  readonly perHost: number;
   /** How long a replacement may take to become ready before the restart is abandoned. */
   readonly readyTimeoutMs: number;
   readonly logger: Logger;
@@ -27,7 +26,7 @@ export async function rollingRestart(supervisor: Supervisor, opts: RollingRestar
   const shares = new Map(supervisor.currentShares());
   const indexes = [...shares.keys()].sort((a, b) => a - b);
   // Refuses (BudgetError) when the budget has no room for one more worker: nothing was changed yet.
-  const roomy = planRebalance(opts.perHost, new Map([...shares, [OVERLAP, 0]]));
+  const roomy = planRebalance(supervisor.perHost, new Map([...shares, [OVERLAP, 0]]));
   const overlapPool = roomy.shares.get(OVERLAP) as number;
   opts.logger.info({ workers: indexes.length, overlapPool }, 'rolling restart: making room for one more worker');
   try {
@@ -43,13 +42,11 @@ export async function rollingRestart(supervisor: Supervisor, opts: RollingRestar
     // Abandoned: give the shares back rather than run shrunk for good (a failed replacement has
     // been killed; its connections get the grace to end first).
     await sleep(supervisor.deadWorkerGraceMs);
-    const back = planRebalance(opts.perHost, supervisor.currentShares());
-    await supervisor.applyResizes(back.shrinks, back.grows);
+    await supervisor.resplit();
     throw err;
   }
   // Everyone runs at the smallest share now; grow back to the split over N (grows only).
-  const back = planRebalance(opts.perHost, supervisor.currentShares());
-  await supervisor.applyResizes(back.shrinks, back.grows);
+  await supervisor.resplit();
   opts.logger.info(
     { shares: Object.fromEntries(supervisor.currentShares()), ms: Date.now() - started },
     'rolling restart done',

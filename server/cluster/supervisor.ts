@@ -152,10 +152,15 @@ export class Supervisor {
   private async rebalance(): Promise<void> {
     await sleep(this.opts.deadWorkerGraceMs);
     if (this.stopping) return;
-    const plan = planRebalance(this.opts.perHost, this.pools);
-    if (await this.applyResizes(plan.shrinks, plan.grows)) {
+    if (await this.resplit()) {
       this.opts.logger.info({ shares: Object.fromEntries(this.pools) }, 'budget rebalanced');
     }
+  }
+
+  /** Splits the budget evenly over the current workers again: shrinks confirmed, then grows. */
+  resplit(): Promise<boolean> {
+    const plan = planRebalance(this.opts.perHost, this.pools);
+    return this.applyResizes(plan.shrinks, plan.grows);
   }
 
   /** Runs `task` after any rebalance or restart under way: they change pool sizes, one at a time. */

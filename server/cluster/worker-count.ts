@@ -16,8 +16,7 @@ export async function addWorker(supervisor: Supervisor, logger: Logger): Promise
   const plan = planRebalance(supervisor.perHost, new Map([...shares, [index, 0]]));
   if (!(await supervisor.applyResizes(plan.shrinks, []))) {
     // Give back what did shrink: the host keeps its workers at their full split.
-    const back = planRebalance(supervisor.perHost, supervisor.currentShares());
-    await supervisor.applyResizes(back.shrinks, back.grows);
+    await supervisor.resplit();
     throw new Error('no worker added: a worker did not shrink its pool in time');
   }
   supervisor.addWorker(index, plan.shares.get(index) as number);
@@ -34,7 +33,6 @@ export async function removeWorker(supervisor: Supervisor, logger: Logger): Prom
   await supervisor.removeWorker(Math.max(...indexes));
   // Its connections close with its process; let the database see them go before others grow.
   await sleep(supervisor.deadWorkerGraceMs);
-  const plan = planRebalance(supervisor.perHost, supervisor.currentShares());
-  await supervisor.applyResizes(plan.shrinks, plan.grows);
+  await supervisor.resplit();
   logger.info({ shares: Object.fromEntries(supervisor.currentShares()) }, 'worker count changed');
 }

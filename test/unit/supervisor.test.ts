@@ -77,7 +77,7 @@ async function peakDuring(fn: () => Promise<unknown>): Promise<number> {
 }
 
 const restart = (supervisor: Supervisor) =>
-  supervisor.serialize(() => rollingRestart(supervisor, { perHost: 6, readyTimeoutMs: 1_000, logger: silent }));
+  supervisor.serialize(() => rollingRestart(supervisor, { readyTimeoutMs: 1_000, logger: silent }));
 
 beforeEach(() => {
   processes = [];
