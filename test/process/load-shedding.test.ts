@@ -1,26 +1,13 @@
 import http from 'node:http';
-import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { bearer, issueKey } from '../support/api-keys';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, startReadyServer, type SpawnedServer } from '../support/spawned-server';
+import { useServerFixture } from '../support/server-fixture';
 
 jest.setTimeout(90_000);
 
 const CLIENTS = 20;
 
-let database: TestDatabase;
-let server: SpawnedServer | undefined;
-
-beforeAll(async () => {
-  database = await createTestDatabase('load_shedding');
-  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
-});
-afterAll(async () => {
-  await ensureStopped(server);
-  await database.drop();
-});
+const f = useServerFixture('load_shedding', 400);
 
 interface Timed {
   readonly status: number;
@@ -51,15 +38,14 @@ function timedGet(port: number, path: string): Promise<Timed> {
 }
 
 it('answers 503 queue-full with Retry-After within milliseconds once the queue is full, and serves the rest', async () => {
-  const port = await freePort();
-  server = await startReadyServer(database.url, port, {
+  const { server, port } = await f.start({
     WEB_CONCURRENCY: '1',
     DB_CONNECTION_BUDGET: '1',
     DB_MAX_QUEUE: '2',
     // Far longer than any request here: a 503 must come from the full queue, not from a timeout.
     DB_ACQUIRE_TIMEOUT_MS: '20000',
   });
-  const [authName, authValue] = bearer(await issueKey(database, 'write'));
+  const [authName, authValue] = bearer(await issueKey(f.database, 'write'));
 
   // A bulk upload whose client keeps the body open holds the one connection (its COPY waits for rows).
   const upload = http.request({

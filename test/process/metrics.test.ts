@@ -1,11 +1,9 @@
 import http from 'node:http';
-import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { issueKey } from '../support/api-keys';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
 import { parsePrometheus, samplesOf, sumOf } from '../support/prometheus-text';
+import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, startReadyServer, type SpawnedServer } from '../support/spawned-server';
+import { useServerFixture } from '../support/server-fixture';
 
 jest.setTimeout(120_000);
 
@@ -13,17 +11,7 @@ const WORKERS = 2;
 const BUDGET = 6;
 const REQUESTS = 40;
 
-let database: TestDatabase;
-let server: SpawnedServer | undefined;
-
-beforeAll(async () => {
-  database = await createTestDatabase('metrics_cluster');
-  await database.query((db) => loadSampleDataOnce(db, DEFAULT_SAMPLE_SIZE));
-});
-afterAll(async () => {
-  await ensureStopped(server);
-  await database.drop();
-});
+const f = useServerFixture('metrics_cluster', 40);
 
 /** GET on a fresh connection each time, so the primary spreads them over the workers. */
 function get(port: number, path: string, headers: Record<string, string> = {}) {
@@ -40,8 +28,8 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
 }
 
 it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with an admin key', async () => {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  server = await startReadyServer(database.url, port, {
+  const metricsPort = await freePort();
+  const { server, port } = await f.start({
     METRICS_PORT: String(metricsPort),
     WEB_CONCURRENCY: String(WORKERS),
     DB_CONNECTION_BUDGET: String(BUDGET),
@@ -73,7 +61,7 @@ it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with 
 
   // The API port: the same host-wide numbers, for an admin key only.
   expect((await get(port, '/metrics')).status).toBe(401);
-  const admin = await issueKey(database, 'admin');
+  const admin = await issueKey(f.database, 'admin');
   const viaApi = await get(port, '/metrics', { Authorization: `Bearer ${admin}` });
   expect(viaApi.status).toBe(200);
   const apiSamples = parsePrometheus(viaApi.body);

@@ -1,34 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { sampleActivity } from '../support/activity';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
-import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, startReadyServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
+import { useServerFixture } from '../support/server-fixture';
+import type { LogLine } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
 const BUDGET = 9;
 
-let database: TestDatabase;
-let server: SpawnedServer | undefined;
-
-beforeAll(async () => {
-  database = await createTestDatabase('rebalance');
-  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
-});
-afterAll(async () => {
-  await ensureStopped(server);
-  await database.drop();
-});
+const f = useServerFixture('rebalance', 400);
 
 const readyLine = (index: number, notPid?: unknown) => (l: LogLine) =>
   l.msg === 'worker ready' && l.worker === index && l.workerPid !== notPid;
 
 it('splits a given-up worker’s share among the rest, shrinking before growing, within the budget at every sample', async () => {
-  const port = await freePort();
-  server = await startReadyServer(database.url, port, {
+  const { server, port } = await f.start({
     WEB_CONCURRENCY: '3',
     DB_CONNECTION_BUDGET: String(BUDGET),
     DB_IDLE_TIMEOUT_MS: '30000',
@@ -39,7 +26,7 @@ it('splits a given-up worker’s share among the rest, shrinking before growing,
   const summary = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), 1);
   expect(summary.budget).toMatchObject({ perHost: BUDGET, shares: [3, 3, 3] });
 
-  const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
+  const sampler = sampleActivity(f.database.url, f.database.name, 'aquifer:w%');
   const load = startLoad({
     port,
     nextPath: () => '/api/v1/wells?limit=500',

@@ -1,41 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { sampleActivity } from '../support/activity';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
-import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, startReadyServer, type SpawnedServer } from '../support/spawned-server';
+import { useServerFixture } from '../support/server-fixture';
 
 jest.setTimeout(120_000);
 
 const BUDGET = 9;
 const WORKERS = 3;
 
-let database: TestDatabase;
-let server: SpawnedServer | undefined;
-
-beforeAll(async () => {
-  database = await createTestDatabase('rolling_restart');
-  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
-});
-afterAll(async () => {
-  await ensureStopped(server);
-  await database.drop();
-});
+const f = useServerFixture('rolling_restart', 400);
 
 it.each(['SIGUSR2', 'SIGHUP'] as const)(
   'replaces every worker on %s under load, one at a time, with no failed request and the budget held',
   async (signal) => {
-    const port = await freePort();
-    server = await startReadyServer(database.url, port, {
+    const { server, port } = await f.start({
       WEB_CONCURRENCY: String(WORKERS),
       DB_CONNECTION_BUDGET: String(BUDGET),
       DB_IDLE_TIMEOUT_MS: '30000',
     });
     const before = server.logs.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid);
 
-    const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
+    const sampler = sampleActivity(f.database.url, f.database.name, 'aquifer:w%');
     const load = startLoad({
       port,
       nextPath: () => '/api/v1/wells?limit=200',
@@ -74,21 +60,16 @@ it.each(['SIGUSR2', 'SIGHUP'] as const)(
     expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(BUDGET);
     // No worker exit was taken for a crash.
     expect(server.logs.some((l) => l.msg === 'worker died; restarting it')).toBe(false);
-
-    await ensureStopped(server);
-    server = undefined;
   },
 );
 
 it('does not fork a second worker for an index whose crash restart was pending when the rolling restart replaced it', async () => {
-  const port = await freePort();
-  const s = await startReadyServer(database.url, port, {
+  const { server: s } = await f.start({
     WEB_CONCURRENCY: '2',
     DB_CONNECTION_BUDGET: '6',
     // A long backoff: the restart of the killed worker is still pending when the signal arrives.
     WORKER_BACKOFF_BASE_MS: '4000',
   });
-  server = s;
   const w1 = await s.waitForLog((l) => l.msg === 'worker ready' && l.worker === 1, 1);
   process.kill(w1.workerPid as number, 'SIGKILL');
   await s.waitForLog((l) => l.msg === 'worker died; restarting it', 10_000);
@@ -109,6 +90,4 @@ it('does not fork a second worker for an index whose crash restart was pending w
     }
   });
   expect(alive).toHaveLength(2);
-  await ensureStopped(server);
-  server = undefined;
 });

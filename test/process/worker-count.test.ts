@@ -1,36 +1,22 @@
-import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { sampleActivity } from '../support/activity';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startLoad } from '../support/load';
-import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, startReadyServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
+import { useServerFixture } from '../support/server-fixture';
+import type { LogLine } from '../support/spawned-server';
 
 jest.setTimeout(120_000);
 
 const BUDGET = 8;
 
-let database: TestDatabase;
-let server: SpawnedServer | undefined;
-
-beforeAll(async () => {
-  database = await createTestDatabase('worker_count');
-  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
-});
-afterAll(async () => {
-  await ensureStopped(server);
-  await database.drop();
-});
+const f = useServerFixture('worker_count', 400);
 
 it('adds a worker on SIGTTIN and removes one on SIGTTOU, re-splitting the budget within it throughout', async () => {
-  const port = await freePort();
-  const s = await startReadyServer(database.url, port, {
+  const { server: s, port } = await f.start({
     WEB_CONCURRENCY: '2',
     DB_CONNECTION_BUDGET: String(BUDGET),
     DB_IDLE_TIMEOUT_MS: '30000',
   });
-  server = s;
-  const sampler = sampleActivity(database.url, database.name, 'aquifer:w%');
+  const sampler = sampleActivity(f.database.url, f.database.name, 'aquifer:w%');
   const load = startLoad({
     port,
     nextPath: () => '/api/v1/wells?limit=500',
