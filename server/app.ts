@@ -1,5 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import express, { type Express } from 'express';
 import type { ApiConfig } from '../config';
 import { apiEndpoints, constraintHints } from './api';
 import { createAuthorizer } from './auth/middleware';
@@ -10,8 +9,8 @@ import type { Logger } from './lib/logger';
 import { metricsRouter } from './metrics/routes';
 import { openApiRouter } from './openapi/routes';
 import { problemMiddleware, routeNotFound } from './lib/problem-middleware';
-import { requestContext } from './lib/request-context';
-import { requestLogging } from './lib/request-logging';
+import { requestEnvelope, type EnvelopeOptions } from './lib/request-envelope';
+import { securityHeaders } from './lib/security-headers';
 
 export interface AppDeps {
   readonly db: Database;
@@ -23,8 +22,8 @@ export interface AppDeps {
   readonly readinessFailWhenSaturatedMs: number;
   readonly api: ApiConfig;
   readonly metrics: {
-    /** Times each request for the HTTP duration histogram. */
-    readonly httpTimer: RequestHandler;
+    /** Records each request for the HTTP duration histogram. */
+    readonly observeHttp: NonNullable<EnvelopeOptions['onRequestEnd']>;
     /** What GET /metrics answers with: the host's metrics, or this process's. */
     readonly scrape: () => Promise<string>;
   };
@@ -37,29 +36,28 @@ export function buildApp(deps: AppDeps): Express {
   // Strong ETags hash every body; API clients here do not revalidate, so skip the cost.
   app.set('etag', false);
 
-  app.use(requestLogging(deps.logger));
-  app.use(requestContext);
-  app.use(deps.metrics.httpTimer);
-  app.use(helmet());
-  app.use((_req, res, next) => {
-    // While draining, tell keep-alive clients not to reuse this socket.
-    if (deps.lifecycle.isShuttingDown()) res.setHeader('Connection', 'close');
-    next();
-  });
+  app.use(
+    requestEnvelope({
+      logger: deps.logger,
+      headers: securityHeaders(),
+      isShuttingDown: () => deps.lifecycle.isShuttingDown(),
+      onRequestEnd: deps.metrics.observeHttp,
+    }),
+  );
+
+  // The API first: it is nearly all of the traffic, and every router passed on the way costs time.
+  const authorizer = createAuthorizer(deps.db, deps.api.readsRequireAuth);
+  const endpoints = apiEndpoints(deps.db, deps.api);
+  const api = express.Router();
+  mountEndpoints(api, endpoints, { authorizer, bodyLimitBytes: deps.bodyLimitBytes });
+  app.use(API_PREFIX, api);
   app.use(
     healthRouter(deps.db, deps.lifecycle, {
       timeoutMs: deps.readinessTimeoutMs,
       failWhenSaturatedMs: deps.readinessFailWhenSaturatedMs,
     }),
   );
-
-  const authorizer = createAuthorizer(deps.db, deps.api.readsRequireAuth);
   app.use(metricsRouter(authorizer, deps.metrics.scrape));
-
-  const endpoints = apiEndpoints(deps.db, deps.api);
-  const api = express.Router();
-  mountEndpoints(api, endpoints, { authorizer, bodyLimitBytes: deps.bodyLimitBytes });
-  app.use(API_PREFIX, api);
   app.use(openApiRouter(endpoints));
 
   app.use(routeNotFound);

@@ -192,7 +192,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
     api: config.api,
     metrics: {
-      httpTimer: metrics.httpTimer,
+      observeHttp: metrics.observeHttp,
       // Under our primary one scrape covers the host; under pm2 each instance answers for itself.
       scrape: underPrimary ? scrapeThroughPrimary : () => metrics.registry.metrics(),
     },

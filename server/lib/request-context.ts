@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestHandler } from 'express';
 
 /** What code deep in a request (the db module's slow-query log) may know about it. */
 export interface RequestContext {
@@ -8,7 +7,7 @@ export interface RequestContext {
   readonly route: string | undefined;
 }
 
-interface TrackedRequest {
+export interface TrackedRequest {
   requestId: string;
   route: string | undefined;
   finished: boolean;
@@ -73,18 +72,22 @@ export function setCurrentRoute(route: string): void {
   count(request, 1);
 }
 
-/** Runs the rest of the request inside its context. Mount after request logging, which assigns `req.id`. */
-export const requestContext: RequestHandler = (req, res, next) => {
-  const request: TrackedRequest = { requestId: String(req.id), route: undefined, finished: false };
+/** Starts tracking a request: counted in flight until `settleRequest`. */
+export function trackRequest(requestId: string): TrackedRequest {
+  const request: TrackedRequest = { requestId, route: undefined, finished: false };
   count(request, 1);
-  const settle = () => {
-    if (request.finished) return;
+  return request;
+}
+
+/** Runs `fn` (the rest of the request) with `request` as its context. */
+export const runInRequest = (request: TrackedRequest, fn: () => void): void => storage.run(request, fn);
+
+/** The request is over (answered or abandoned); returns its route template, if routing named one. Idempotent. */
+export function settleRequest(request: TrackedRequest): string | undefined {
+  if (!request.finished) {
     request.finished = true;
     count(request, -1);
     remember(request.route ?? UNROUTED);
-  };
-  // 'close' also covers a client that went away before the response finished.
-  res.once('finish', settle);
-  res.once('close', settle);
-  storage.run(request, next);
-};
+  }
+  return request.route;
+}

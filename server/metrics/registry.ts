@@ -4,10 +4,9 @@
  * aggregation) each worker's series stays its own and totals are one sum away.
  */
 import type { IntervalHistogram } from 'node:perf_hooks';
-import type { RequestHandler } from 'express';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolObserver, PoolStats } from '../lib/db-types';
-import { currentRequest } from '../lib/request-context';
+import { LabelledHistogram } from './labelled-histogram';
 
 /** Seconds. From a cache-hot lookup (~1 ms) to the default acquire and statement timeouts. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -16,8 +15,8 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   /** Feeds acquire waits, timeouts, sheds and statement times from the db module. */
   readonly poolObserver: PoolObserver;
-  /** Times every HTTP request by route template and status. Mount after the request context. */
-  readonly httpTimer: RequestHandler;
+  /** Records one HTTP request's time by route template and status ("aborted": the client left first). */
+  readonly observeHttp: (route: string, status: number | 'aborted', seconds: number) => void;
   /** The pool's live state, read at each scrape. */
   watchPool(stats: () => PoolStats): void;
   /** Event-loop delay percentiles, read (and reset) at each scrape. */
@@ -46,12 +45,13 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
   poolGauge('aquifer_db_pool_idle', 'Open connections not in use', (s) => s.idle);
   poolGauge('aquifer_db_pool_waiting', 'Requests queued for a connection', (s) => s.waiting);
 
-  const acquireWait = new Histogram({
-    name: 'aquifer_db_acquire_wait_seconds',
-    help: 'Time a request waited for a pooled connection, including those that got none',
-    buckets: LATENCY_BUCKETS,
-    ...on,
-  });
+  const acquireWait = new LabelledHistogram(
+    'aquifer_db_acquire_wait_seconds',
+    'Time a request waited for a pooled connection, including those that got none',
+    [],
+    LATENCY_BUCKETS,
+    registry,
+  ).child();
   const acquireTimeouts = new Counter({
     name: 'aquifer_db_acquire_timeouts_total',
     help: 'Requests that got no connection within DB_ACQUIRE_TIMEOUT_MS (503 database-busy)',
@@ -62,20 +62,20 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
     help: 'Requests turned away at once because DB_MAX_QUEUE requests already waited (503 queue-full)',
     ...on,
   });
-  const statements = new Histogram({
-    name: 'aquifer_db_statement_duration_seconds',
-    help: 'Statement execution time by route (excluding the wait for a connection)',
-    labelNames: ['route', 'outcome'],
-    buckets: LATENCY_BUCKETS,
-    ...on,
-  });
-  const http = new Histogram({
-    name: 'aquifer_http_request_duration_seconds',
-    help: 'HTTP request time by route template and status',
-    labelNames: ['route', 'status'],
-    buckets: LATENCY_BUCKETS,
-    ...on,
-  });
+  const statements = new LabelledHistogram(
+    'aquifer_db_statement_duration_seconds',
+    'Statement execution time by route (excluding the wait for a connection)',
+    ['route', 'outcome'],
+    LATENCY_BUCKETS,
+    registry,
+  );
+  const http = new LabelledHistogram(
+    'aquifer_http_request_duration_seconds',
+    'HTTP request time by route template and status',
+    ['route', 'status'],
+    LATENCY_BUCKETS,
+    registry,
+  );
 
   let loop: IntervalHistogram | undefined;
   new Gauge({
@@ -106,19 +106,9 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
       },
       shed: () => shed.inc(),
       statement: (durationMs, route, failed) =>
-        statements.observe({ route: route ?? 'none', outcome: failed ? 'error' : 'ok' }, durationMs / 1000),
+        statements.child(route ?? 'none', failed ? 'error' : 'ok').observe(durationMs / 1000),
     },
-    httpTimer: (req, res, next) => {
-      const started = process.hrtime.bigint();
-      const request = currentRequest();
-      res.once('finish', () => {
-        // Route templates only: raw paths would make a series per well id.
-        const route =
-          request?.route ?? (req.route ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : 'unmatched');
-        http.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-      next();
-    },
+    observeHttp: (route, status, seconds) => http.child(route, String(status)).observe(seconds),
     watchPool: (stats) => {
       poolStats = stats;
     },

@@ -1,8 +1,8 @@
 import express from 'express';
 import request from 'supertest';
 import { monitorEventLoop } from '../../server/lib/event-loop-monitor';
-import { requestContext, setCurrentRoute } from '../../server/lib/request-context';
-import { requestLogging } from '../../server/lib/request-logging';
+import { setCurrentRoute } from '../../server/lib/request-context';
+import { requestEnvelope } from '../../server/lib/request-envelope';
 import { captureLogs } from '../support/log-capture';
 
 /** Runs synchronously for `ms`: what a CPU-bound handler does to every other request. */
@@ -19,8 +19,7 @@ describe('event-loop monitor', () => {
     const monitor = monitorEventLoop(logger, 100);
     try {
       const app = express();
-      app.use(requestLogging(logger));
-      app.use(requestContext);
+      app.use(requestEnvelope({ logger: logger, headers: [], isShuttingDown: () => false }));
       app.get('/cpu/:ms', (req, res) => {
         setCurrentRoute('GET /cpu/:ms');
         block(Number(req.params.ms));

@@ -2,8 +2,8 @@ import express from 'express';
 import request from 'supertest';
 import { createDatabase } from '../../server/lib/db';
 import { problemMiddleware } from '../../server/lib/problem-middleware';
-import { requestContext, setCurrentRoute } from '../../server/lib/request-context';
-import { requestLogging } from '../../server/lib/request-logging';
+import { setCurrentRoute } from '../../server/lib/request-context';
+import { requestEnvelope } from '../../server/lib/request-envelope';
 import { useApiFixture } from '../support/api-fixture';
 import { sampleActivity } from '../support/activity';
 import { captureLogs } from '../support/log-capture';
@@ -99,8 +99,7 @@ describe('slow-statement log', () => {
     });
     try {
       const app = express();
-      app.use(requestLogging(logger));
-      app.use(requestContext);
+      app.use(requestEnvelope({ logger: logger, headers: [], isShuttingDown: () => false }));
       app.get('/slow', async (_req, res) => {
         setCurrentRoute('GET /slow');
         await db.exec({ text: 'SELECT pg_sleep(0.1), $1::text AS secret', values: ['hunter2-parameter'] });

@@ -66,7 +66,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     readinessTimeoutMs: opts.readinessTimeoutMs ?? 500,
     readinessFailWhenSaturatedMs: opts.readinessFailWhenSaturatedMs ?? 0,
-    metrics: { httpTimer: metrics.httpTimer, scrape: () => metrics.registry.metrics() },
+    metrics: { observeHttp: metrics.observeHttp, scrape: () => metrics.registry.metrics() },
     api: {
       readsRequireAuth: opts.readsRequireAuth ?? false,
       bulkMaxBytes: opts.bulkMaxBytes ?? 16 * 1024 * 1024,

@@ -3,7 +3,7 @@ import type { Response } from 'supertest';
 import { createDatabase, type Database, type Db } from '../../server/lib/db';
 import type { Logger } from '../../server/lib/logger';
 import { problemMiddleware } from '../../server/lib/problem-middleware';
-import { requestLogging } from '../../server/lib/request-logging';
+import { requestEnvelope } from '../../server/lib/request-envelope';
 import type { TestDatabase } from './database';
 
 /** Tables whose constraints produce each SQLSTATE for real. Names start with dbe_ so a leak is easy to spot. */
@@ -70,7 +70,7 @@ export function errorApp(
   cases: Record<string, (db: Database) => Promise<unknown>>,
 ): Express {
   const app = express();
-  app.use(requestLogging(logger));
+  app.use(requestEnvelope({ logger: logger, headers: [], isShuttingDown: () => false }));
   app.get('/case/:name', async (req, res) => {
     const run = cases[req.params.name];
     if (!run) throw new Error(`no case ${req.params.name}`);
