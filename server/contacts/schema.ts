@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { pageCursor, pageLimit } from '../lib/common-schemas';
-import { bigintId } from '../lib/ids';
+import { bigintId, idParams } from '../lib/ids';
 import type { NormalizationSpec } from '../lib/normalize';
 import { termSchema, type Term } from '../lexicon/vocabularies';
 import { wellDto } from '../wells/schema';
@@ -108,11 +108,11 @@ export const contactPatchBody = Joi.object<ContactPatch>(fields)
 
 export const contactNormalization: NormalizationSpec = { name: 'text', organization: 'text', notes: 'text' };
 
-export const contactIdParams = Joi.object<{ id: string }>({ id: bigintId.required().description('Contact id') });
+export const contactIdParams = idParams<{ id: string }>({ id: 'Contact id' });
 
-export const wellContactParams = Joi.object<{ id: string; contactId: string }>({
-  id: bigintId.required().description('Well id'),
-  contactId: bigintId.required().description('Contact id'),
+export const wellContactParams = idParams<{ id: string; contactId: string }>({
+  id: 'Well id',
+  contactId: 'Contact id',
 });
 
 export const listContactsQuery = Joi.object<{ limit: number; cursor?: string }>({

@@ -1,6 +1,7 @@
 import type Joi from 'joi';
 import { VOCABULARIES } from '../lexicon/vocabularies';
 import { UnknownTerm, ValidationFailed } from './errors';
+import { acceptIdParams } from './ids';
 
 export type RequestPart = 'body' | 'query' | 'params';
 
@@ -25,6 +26,8 @@ const isUnknownTerm = (d: Joi.ValidationErrorItem): boolean =>
  * controlled vocabulary: the request was well formed, its meaning was not.
  */
 export function validate<T>(schema: Joi.Schema<T>, value: unknown, part: RequestPart): T {
+  const ids = part === 'params' ? acceptIdParams(schema, value) : undefined;
+  if (ids !== undefined) return ids as T;
   const result = schema.validate(value ?? {}, OPTIONS);
   // joi silently drops an own "__proto__" key (JSON.parse makes one) instead of calling it unknown.
   const protoKey =

@@ -1,12 +1,10 @@
 import Joi from 'joi';
 import { isoTimestamp, pageCursor, pageLimit } from '../lib/common-schemas';
-import { bigintId } from '../lib/ids';
+import { idParams } from '../lib/ids';
 import { toIsoTimestamp, type NormalizationSpec } from '../lib/normalize';
 import { termSchema, type Term } from '../lexicon/vocabularies';
 
-export const observationIdParams = Joi.object<{ id: string }>({
-  id: bigintId.required().description('Observation id'),
-});
+export const observationIdParams = idParams<{ id: string }>({ id: 'Observation id' });
 
 const EARLIEST_INSTANT = '1800-01-01T00:00:00.000Z';
 const MAX_AHEAD_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { bigintId } from '../lib/ids';
+import { bigintId, idParams } from '../lib/ids';
 import { termSchema, type Term } from '../lexicon/vocabularies';
 import type { NormalizationSpec } from '../lib/normalize';
 import { isoDate, pageLimit, pageCursor } from '../lib/common-schemas';
@@ -7,7 +7,7 @@ import { isoDate, pageLimit, pageCursor } from '../lib/common-schemas';
 export type WellStatus = Term<'well_status'>;
 export type WellType = Term<'well_type'>;
 
-export const wellIdParams = Joi.object<{ id: string }>({ id: bigintId.required().description('Well id') });
+export const wellIdParams = idParams<{ id: string }>({ id: 'Well id' });
 
 /** minLon,minLat,maxLon,maxLat; minLon > maxLon means the box crosses the antimeridian. */
 export type BoundingBox = readonly [number, number, number, number];

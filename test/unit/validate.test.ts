@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import Joi from 'joi';
 import { termSchema } from '../../server/lexicon/vocabularies';
 import { AppError, UnknownTerm, ValidationFailed } from '../../server/lib/errors';
+import { acceptIdParams, bigintId, idParams } from '../../server/lib/ids';
 import { validate, type RequestPart } from '../../server/lib/validate';
 
 const schema = Joi.object({
@@ -88,5 +90,52 @@ describe('validate: 400 versus 422', () => {
     expect(validate(schema, { depth: '12.5', status: 'active' }, 'body')).toEqual({ depth: 12.5, status: 'active' });
     expect(validate(schema, undefined, 'query')).toEqual({});
     expect(validate(Joi.object({ n: Joi.number().default(7) }), null, 'query')).toEqual({ n: 7 });
+  });
+});
+
+describe('path ids: the fast path agrees with joi', () => {
+  const viaFastPath = idParams<{ id: string; contactId: string }>({ id: 'Well id', contactId: 'Contact id' });
+  // The same rules, built as the schemas were before idParams: joi alone decides.
+  const viaJoi = Joi.object({ id: bigintId.required(), contactId: bigintId.required() });
+
+  const decide = (schema: Joi.Schema, value: unknown) => {
+    try {
+      return { value: validate(schema, value, 'params') as unknown };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return { status: err.status, paths: (err.errors ?? []).map((e) => e.path).sort() };
+    }
+  };
+
+  it.each([
+    [{ id: '1', contactId: '9223372036854775807' }],
+    [{ id: '42', contactId: '7' }],
+    [{ id: '9223372036854775808', contactId: '1' }], // one above the largest bigint
+    [{ id: '0', contactId: '1' }],
+    [{ id: '01', contactId: '1' }],
+    [{ id: ' 1', contactId: '1' }],
+    [{ id: '1', contactId: '' }],
+    [{ id: '1' }],
+    [{ id: '1', contactId: '2', extra: '3' }],
+    [{ id: 1, contactId: '2' }],
+    [{ id: '99999999999999999999', contactId: '2' }],
+  ])('%j', (params) => {
+    expect(decide(viaFastPath, params)).toEqual(decide(viaJoi, params));
+  });
+
+  it('agrees on arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.stringMatching(/^[0-9]{1,21}$/), fc.string()), fc.string(), (id, contactId) => {
+        const params = { id, contactId };
+        expect(decide(viaFastPath, params)).toEqual(decide(viaJoi, params));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers from the fast path only for schemas made by idParams', () => {
+    expect(acceptIdParams(viaFastPath, { id: '5', contactId: '6' })).toEqual({ id: '5', contactId: '6' });
+    expect(acceptIdParams(viaJoi, { id: '5', contactId: '6' })).toBeUndefined();
+    expect(acceptIdParams(viaFastPath, { id: '5', contactId: 'x' })).toBeUndefined();
   });
 });
