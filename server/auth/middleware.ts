@@ -31,7 +31,12 @@ function bearerToken(req: Request): string | null | undefined {
 }
 
 export interface Authorizer {
-  /** Middleware admitting requests whose key holds `scope`; reads pass without a key unless configured. */
+  /**
+   * Checks that the request's key holds `scope` and sets `req.caller`. Undefined when there is
+   * nothing to check (an anonymous read while reads are open), so the common case costs no promise.
+   */
+  check(req: Request, scope: Scope): Promise<void> | undefined;
+  /** The same check as middleware. */
   require(scope: Scope): RequestHandler;
 }
 
@@ -48,23 +53,26 @@ export function createAuthorizer(db: Db, readsRequireAuth: boolean): Authorizer 
     return { keyId: row.id, keyName: row.name, scope: row.scope };
   }
 
+  async function checkKey(req: Request, scope: Scope): Promise<void> {
+    const caller = await authenticate(req);
+    if (!scopeAllows(caller.scope, scope)) {
+      throw new Forbidden(
+        `This request needs an API key with the ${scope} scope.`,
+        `${REALM}, error="insufficient_scope", scope="${scope}"`,
+      );
+    }
+    req.caller = caller;
+  }
+
+  const check = (req: Request, scope: Scope): Promise<void> | undefined =>
+    scope === 'read' && !readsRequireAuth && req.headers.authorization === undefined ? undefined : checkKey(req, scope);
+
   return {
-    require(scope) {
-      return async (req, _res, next) => {
-        if (scope === 'read' && !readsRequireAuth && req.headers.authorization === undefined) {
-          next();
-          return;
-        }
-        const caller = await authenticate(req);
-        if (!scopeAllows(caller.scope, scope)) {
-          throw new Forbidden(
-            `This request needs an API key with the ${scope} scope.`,
-            `${REALM}, error="insufficient_scope", scope="${scope}"`,
-          );
-        }
-        req.caller = caller;
-        next();
-      };
+    check,
+    require: (scope) => (req, _res, next) => {
+      const pending = check(req, scope);
+      if (pending === undefined) next();
+      else pending.then(() => next(), next);
     },
   };
 }

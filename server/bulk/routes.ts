@@ -4,6 +4,7 @@ import type { BulkLimits } from '../api';
 import type { Database, Tx } from '../lib/db';
 import { endpoint, type Endpoint } from '../lib/endpoint';
 import { AppError, PayloadTooLarge, ValidationFailed } from '../lib/errors';
+import { sendJson } from '../lib/respond';
 import { CsvRowReader } from './parse-csv';
 import { NdjsonRowReader } from './parse-ndjson';
 import {
@@ -180,7 +181,7 @@ export function bulkEndpoints(db: Database, limits: BulkLimits): Endpoint[] {
       errors: [409, 413, 415],
       async handle(_input, req, res) {
         const inserted = await upload(db, limits, req, res);
-        res.status(201).json({ inserted });
+        sendJson(res, { inserted }, 201);
       },
     }),
   ];

@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { endpoint, type Endpoint } from '../lib/endpoint';
 import { AppError, NotFound } from '../lib/errors';
 import type { ConstraintHints } from '../lib/problem';
+import { sendJson } from '../lib/respond';
 import { wellExists } from '../wells/queries';
 import { toWellDto } from '../wells/routes';
 import { wellIdParams } from '../wells/schema';
@@ -99,7 +100,7 @@ function contactCrudEndpoints(db: Database): Endpoint[] {
         const rows = await listContacts(db, query.limit, afterId);
         const page = rows.slice(0, query.limit);
         const last = page[page.length - 1];
-        res.json({
+        sendJson(res, {
           items: page.map(toContactDto),
           next_cursor: rows.length > query.limit && last ? encodeCursor({ after_id: last.id }) : null,
         });
@@ -118,7 +119,7 @@ function contactCrudEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const contact = await findContact(db, params.id);
         if (!contact) throw new NotFound('contact', params.id);
-        res.json(toContactDto(contact));
+        sendJson(res, toContactDto(contact));
       },
     }),
     endpoint({
@@ -136,7 +137,8 @@ function contactCrudEndpoints(db: Database): Endpoint[] {
       errors: [413, 415],
       async handle({ body }, req, res) {
         const contact = await insertContact(db, body);
-        res.status(201).location(`${req.baseUrl}/contacts/${contact.id}`).json(toContactDto(contact));
+        res.location(`${req.baseUrl}/contacts/${contact.id}`);
+        sendJson(res, toContactDto(contact), 201);
       },
     }),
     endpoint({
@@ -155,7 +157,7 @@ function contactCrudEndpoints(db: Database): Endpoint[] {
       async handle({ params, body }, _req, res) {
         const contact = await updateContact(db, params.id, body);
         if (!contact) throw new NotFound('contact', params.id);
-        res.json(toContactDto(contact));
+        sendJson(res, toContactDto(contact));
       },
     }),
     endpoint({
@@ -191,7 +193,7 @@ function linkEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const rows = await contactsOfWell(db, params.id);
         if (rows.length === 0 && !(await wellExists(db, params.id))) throw new NotFound('well', params.id);
-        res.json({ items: rows.map(toWellContactDto) });
+        sendJson(res, { items: rows.map(toWellContactDto) });
       },
     }),
     endpoint({
@@ -207,7 +209,7 @@ function linkEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const rows = await wellsOfContact(db, params.id);
         if (rows.length === 0 && !(await findContact(db, params.id))) throw new NotFound('contact', params.id);
-        res.json({ items: rows.map(toContactWellDto) });
+        sendJson(res, { items: rows.map(toContactWellDto) });
       },
     }),
     endpoint({
@@ -233,13 +235,17 @@ function linkEndpoints(db: Database): Endpoint[] {
           if (!found) throw new NotFound('contact', params.contactId);
           return { link: await upsertLink(tx, params.id, params.contactId, body.role), contact: found };
         });
-        res.status(link.created ? 201 : 200).json({
-          well_id: Number(link.well_id),
-          contact_id: Number(link.contact_id),
-          role: link.role,
-          created_at: link.created_at.toISOString(),
-          contact: toContactDto(contact),
-        });
+        sendJson(
+          res,
+          {
+            well_id: Number(link.well_id),
+            contact_id: Number(link.contact_id),
+            role: link.role,
+            created_at: link.created_at.toISOString(),
+            contact: toContactDto(contact),
+          },
+          link.created ? 201 : 200,
+        );
       },
     }),
     endpoint({

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Database } from '../lib/db';
 import { ServiceUnavailable } from '../lib/errors';
 
+import { sendJson } from '../lib/respond';
 /** How recent a successful statement must be for a busy pool to still count as ready. */
 const RECENT_SUCCESS_MS = 2_000;
 
@@ -27,7 +28,7 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readiness: Read
 
   router.get('/livez', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok' });
+    sendJson(res, { status: 'ok' });
   });
 
   router.get('/readyz', async (_req, res) => {
@@ -54,7 +55,7 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readiness: Read
     }
     const { max, total, idle, waiting } = db.stats();
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ready', saturated, pool: { max, total, idle, waiting, queueFullMs } });
+    sendJson(res, { status: 'ready', saturated, pool: { max, total, idle, waiting, queueFullMs } });
   });
 
   return router;

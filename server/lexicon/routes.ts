@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { Database } from '../lib/db';
 import { endpoint, type Endpoint } from '../lib/endpoint';
+import { sendJson } from '../lib/respond';
 import { listAllTerms } from './queries';
 import { VOCABULARIES } from './vocabularies';
 
@@ -35,7 +36,7 @@ export function lexiconEndpoints(db: Database): Endpoint[] {
           lexicon[vocabulary]?.push({ term, label, description });
         }
         res.setHeader('Cache-Control', 'public, max-age=300');
-        res.json(lexicon);
+        sendJson(res, lexicon);
       },
     }),
   ];

@@ -60,19 +60,20 @@ function requireContentType(types: readonly string[], expected: string): Request
   };
 }
 
-/** Mounts every endpoint on `router`: auth first (so no body is parsed for a caller who may not send it), then the body. */
+/**
+ * Mounts every endpoint on `router`: auth first (so no body is parsed for a caller who may not
+ * send it), then the body. An endpoint without a body is one handler doing all of it: each extra
+ * route handler is another pass through the router's dispatch, a measurable cost on a lookup.
+ */
 export function mountEndpoints(router: Router, endpoints: readonly Endpoint[], opts: MountOptions): void {
   const jsonBody = [
     requireContentType(JSON_TYPES, 'application/json'),
     express.json({ limit: opts.bodyLimitBytes, type: JSON_TYPES, strict: true }),
   ];
+  const { authorizer } = opts;
   for (const e of endpoints) {
-    const body = e.rawBody
-      ? [requireContentType(e.rawBody.contentTypes, e.rawBody.contentTypes.join(' or '))]
-      : e.body
-        ? jsonBody
-        : [];
-    const handler: RequestHandler = async (req, res) => {
+    const route = `${e.method.toUpperCase()} ${API_PREFIX}${e.path}`;
+    const respond = async (req: Request, res: Response) => {
       const input = {
         params: e.params ? validate(e.params, req.params, 'params') : {},
         query: e.query ? validate(e.query, normalizeIf(req.query, e.normalize?.query, 'query'), 'query') : {},
@@ -80,12 +81,27 @@ export function mountEndpoints(router: Router, endpoints: readonly Endpoint[], o
       };
       await e.handle(input, req, res);
     };
-    const route = `${e.method.toUpperCase()} ${API_PREFIX}${e.path}`;
-    const nameRoute: RequestHandler = (_req, _res, next) => {
+    const body = e.rawBody
+      ? [requireContentType(e.rawBody.contentTypes, e.rawBody.contentTypes.join(' or '))]
+      : e.body
+        ? jsonBody
+        : undefined;
+    if (body === undefined) {
+      router[e.method](e.path, async (req, res) => {
+        setCurrentRoute(route);
+        const auth = authorizer.check(req, e.scope);
+        if (auth !== undefined) await auth;
+        await respond(req, res);
+      });
+      continue;
+    }
+    const nameAndAuthorize: RequestHandler = (req, _res, next) => {
       setCurrentRoute(route);
-      next();
+      const auth = authorizer.check(req, e.scope);
+      if (auth === undefined) next();
+      else auth.then(() => next(), next);
     };
-    router[e.method](e.path, nameRoute, opts.authorizer.require(e.scope), ...body, handler);
+    router[e.method](e.path, nameAndAuthorize, ...body, respond);
   }
 }
 

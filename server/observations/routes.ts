@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { endpoint, type Endpoint } from '../lib/endpoint';
 import { NotFound, ValidationFailed } from '../lib/errors';
 import type { ConstraintHints } from '../lib/problem';
+import { sendJson } from '../lib/respond';
 import { wellIdParams } from '../wells/schema';
 import { wellExists } from '../wells/queries';
 import {
@@ -84,7 +85,7 @@ export function observationEndpoints(db: Database): Endpoint[] {
         if (rows.length === 0 && !(await wellExists(db, params.id))) throw new NotFound('well', params.id);
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
-        res.json({
+        sendJson(res, {
           items: page.map(toObservationDto),
           next_cursor: rows.length > limit && last ? encodeCursor({ after: last.observed_at.toISOString() }) : null,
         });
@@ -107,7 +108,8 @@ export function observationEndpoints(db: Database): Endpoint[] {
       async handle({ params, body }, req, res) {
         const row = await insertObservation(db, params.id, body);
         if (!row) throw new NotFound('well', params.id);
-        res.status(201).location(`${req.baseUrl}/observations/${row.id}`).json(toObservationDto(row));
+        res.location(`${req.baseUrl}/observations/${row.id}`);
+        sendJson(res, toObservationDto(row), 201);
       },
     }),
     endpoint({
@@ -123,7 +125,7 @@ export function observationEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const row = await findObservation(db, params.id);
         if (!row) throw new NotFound('observation', params.id);
-        res.json(toObservationDto(row));
+        sendJson(res, toObservationDto(row));
       },
     }),
     endpoint({
@@ -156,7 +158,7 @@ export function observationEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const row = await summarizeWell(db, params.id);
         if (!row) throw new NotFound('well', params.id);
-        res.json(toSummaryDto(row));
+        sendJson(res, toSummaryDto(row));
       },
     }),
   ];

@@ -1,5 +1,6 @@
 import type { Database } from '../lib/db';
 import { endpoint, type Endpoint } from '../lib/endpoint';
+import { sendJson } from '../lib/respond';
 import { searchAll } from './queries';
 import { searchQuery, searchResult } from './schema';
 
@@ -19,7 +20,7 @@ export function searchEndpoints(db: Database): Endpoint[] {
       responses: { 200: { description: 'The best matches', schema: searchResult } },
       async handle({ query }, _req, res) {
         const rows = await searchAll(db, query.q, query.limit);
-        res.json({
+        sendJson(res, {
           q: query.q,
           items: rows.map((r) => ({
             kind: r.kind,

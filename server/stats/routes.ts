@@ -1,5 +1,6 @@
 import type { Database } from '../lib/db';
 import { endpoint, type Endpoint } from '../lib/endpoint';
+import { sendJson } from '../lib/respond';
 import { countyStats, type CountyStatsRow } from './queries';
 import { countyStatsList } from './schema';
 
@@ -24,7 +25,7 @@ export function statsEndpoints(db: Database): Endpoint[] {
       responses: { 200: { description: 'Every county with at least one well', schema: countyStatsList } },
       async handle(_input, _req, res) {
         const rows = await countyStats(db);
-        res.json({ items: rows.map(toCountyStatsDto) });
+        sendJson(res, { items: rows.map(toCountyStatsDto) });
       },
     }),
   ];

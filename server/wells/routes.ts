@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { endpoint, type Endpoint } from '../lib/endpoint';
 import { AppError, NotFound } from '../lib/errors';
 import type { ConstraintHints } from '../lib/problem';
+import { sendJson } from '../lib/respond';
 import {
   deleteObservationsOfWell,
   deleteWell,
@@ -78,7 +79,7 @@ export function wellEndpoints(db: Database): Endpoint[] {
         const rows = await listWells(db, filters, limit, afterId);
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
-        res.json({
+        sendJson(res, {
           items: page.map(toWellDto),
           next_cursor: rows.length > limit && last ? encodeCursor({ after_id: last.id }) : null,
         });
@@ -97,7 +98,7 @@ export function wellEndpoints(db: Database): Endpoint[] {
       async handle({ params }, _req, res) {
         const well = await findWell(db, params.id);
         if (!well) throw new NotFound('well', params.id);
-        res.json(toWellDto(well));
+        sendJson(res, toWellDto(well));
       },
     }),
     endpoint({
@@ -113,7 +114,8 @@ export function wellEndpoints(db: Database): Endpoint[] {
       errors: [409, 413, 415, 422],
       async handle({ body }, req, res) {
         const well = await insertWell(db, body);
-        res.status(201).location(`${req.baseUrl}/wells/${well.id}`).json(toWellDto(well));
+        res.location(`${req.baseUrl}/wells/${well.id}`);
+        sendJson(res, toWellDto(well), 201);
       },
     }),
     endpoint({
@@ -132,7 +134,7 @@ export function wellEndpoints(db: Database): Endpoint[] {
       async handle({ params, body }, _req, res) {
         const well = await updateWell(db, params.id, body);
         if (!well) throw new NotFound('well', params.id);
-        res.json(toWellDto(well));
+        sendJson(res, toWellDto(well));
       },
     }),
     endpoint({
