@@ -166,6 +166,30 @@ export function createDatabase(opts: PoolOptions): Database {
 
   const onStatement = statementHook(opts.logger, opts.slowQueryMs, opts.observer);
 
+  /**
+   * Each connection's state while a request holds it. A checked-out client reports a dying
+   * connection to itself, not to the pool, so each gets one listener for its whole life
+   * (adding and removing one per checkout was a measurable cost); while idle, pg-pool's own
+   * listener reports it through the pool's 'error' above.
+   */
+  const uses = new WeakMap<pg.PoolClient, { inUse: boolean; broken: Error | undefined }>();
+  function checkedOut(client: pg.PoolClient) {
+    let use = uses.get(client);
+    if (use === undefined) {
+      const state = { inUse: false, broken: undefined as Error | undefined };
+      client.on('error', (err: Error) => {
+        if (!state.inUse) return;
+        state.broken = err;
+        opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'database connection lost while in use');
+      });
+      uses.set(client, state);
+      use = state;
+    }
+    use.inUse = true;
+    use.broken = undefined;
+    return use;
+  }
+
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
     if (queueIsFull()) {
       queueFullSince ??= Date.now();
@@ -184,29 +208,23 @@ export function createDatabase(opts: PoolOptions): Database {
       throw translated;
     }
     opts.observer?.acquired(performance.now() - askedAt);
-    let broken: Error | undefined;
-    // A checked-out client reports a dying connection to itself, not to the pool.
-    const onClientError = (err: Error) => {
-      broken = err;
-      opts.logger.warn({ err: translateError(err, opts.acquireTimeoutMs) }, 'database connection lost while in use');
-    };
-    client.on('error', onClientError);
+    const use = checkedOut(client);
     try {
       const result = await fn(client, (why) => {
-        broken = why;
+        use.broken = why;
       });
       lastSuccessAt = Date.now();
       return result;
     } catch (err) {
       // Only a failed connection is discarded; pg-pool also drops any client it finds unqueryable.
       if (translateError(err, opts.acquireTimeoutMs) instanceof DatabaseUnavailableError) {
-        broken ??= err instanceof Error ? err : new Error('connection failed');
+        use.broken ??= err instanceof Error ? err : new Error('connection failed');
       }
       throw err;
     } finally {
-      client.off('error', onClientError);
+      use.inUse = false;
       // While shrinking, a returned connection above the new size is closed rather than reused.
-      client.release(broken ?? (pool.totalCount > currentMax() ? true : undefined));
+      client.release(use.broken ?? (pool.totalCount > currentMax() ? true : undefined));
     }
   }
 
