@@ -3,7 +3,7 @@ import Joi from 'joi';
 import type { BulkLimits } from '../api';
 import type { Database, Tx } from '../lib/db';
 import { endpoint, type Endpoint } from '../lib/endpoint';
-import { AppError, PayloadTooLarge, ValidationFailed } from '../lib/errors';
+import { AppError, DatabaseQueryError, PayloadTooLarge, ValidationFailed } from '../lib/errors';
 import { sendJson } from '../lib/respond';
 import { CsvRowReader } from './parse-csv';
 import { NdjsonRowReader } from './parse-ndjson';
@@ -97,9 +97,26 @@ function feedRequest(req: Request, encoder: UploadEncoder): void {
   req.pipe(encoder);
 }
 
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Inserts the staged rows and says whether all of them went in. When not (a row repeats a well
+ * and instant, in the file or already stored, or names no well), the insert is undone back to a
+ * savepoint, so the transaction is usable for the checks that explain it and they see no row of ours.
+ */
+async function insertedAll(tx: Tx, staged: number): Promise<boolean> {
+  await tx.exec({ text: 'SAVEPOINT bulk_insert' });
+  try {
+    if ((await insertStagedObservations(tx)) === staged) return true;
+  } catch (err) {
+    if (!(err instanceof DatabaseQueryError && err.sqlState === UNIQUE_VIOLATION)) throw err;
+  }
+  await tx.exec({ text: 'ROLLBACK TO SAVEPOINT bulk_insert' });
+  return false;
+}
+
 /** Checks the staged rows against the database; the errors, lines ascending, at most 100. */
 async function checkStaged(tx: Tx): Promise<{ errors: RowError[]; onlyDuplicates: boolean }> {
-  await analyzeStaging(tx);
   const unknown = (await findUnknownSiteCodes(tx)).map((r) => ({
     line: Number(r.line),
     path: 'site_code',
@@ -135,11 +152,15 @@ async function upload(db: Database, limits: BulkLimits, req: Request, res: Respo
         await createStagingTable(tx);
         const copied = await copyIntoStaging(tx, encoder);
         if (encoder.errors.length > 0) throw invalidFile(encoder.errors);
+        await analyzeStaging(tx);
+        // Optimistic: insert first, and look for the rows at fault only if the insert says some are.
+        // The checks read the whole file two or three times, which a good file does not need.
+        if (await insertedAll(tx, copied)) return copied;
+        // A duplicate (unique violation), or rows whose site_code matched no well: name them.
         const { errors, onlyDuplicates } = await checkStaged(tx);
         if (errors.length > 0) throw onlyDuplicates ? new DuplicateObservations(errors) : invalidFile(errors);
-        const inserted = await insertStagedObservations(tx);
-        if (inserted !== copied) throw new WellsChanged();
-        return inserted;
+        // The checks found nothing: another upload or a deletion raced this one.
+        throw new WellsChanged();
       },
       // The request stream is consumed once, so a failed transaction cannot be replayed.
       { statementTimeoutMs: limits.bulkStatementTimeoutMs, retryTransient: false },
