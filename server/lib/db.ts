@@ -9,6 +9,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './db-types';
 import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
+import { resizePool } from './pool-resize';
 import { statementHook, timeStatement, type StatementHook } from './statement-timing';
 
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
@@ -294,32 +295,7 @@ export function createDatabase(opts: PoolOptions): Database {
       queueFullSince ??= Date.now();
       return Date.now() - queueFullSince;
     },
-    async resize(max: number, timeoutMs: number): Promise<void> {
-      if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool size must be an integer ≥ 1, got ${max}`);
-      const grew = max > poolOptions.max;
-      poolOptions.max = max;
-      // pg-pool serves queued requests when a client is released, one per release; after growing,
-      // serve as many as the new room allows now. (_pulseQueue is internal to pg-pool 3.x, and takes
-      // one waiter per call; without it, waiters get the room as clients are released.)
-      const pulse = (pool as unknown as { _pulseQueue?: () => void })._pulseQueue;
-      if (grew && typeof pulse === 'function') {
-        for (let room = max - pool.totalCount; room > 0 && pool.waitingCount > 0; room--) pulse.call(pool);
-      }
-      const deadline = Date.now() + timeoutMs;
-      while (pool.totalCount > max) {
-        if (Date.now() > deadline) {
-          throw new Error(`the pool still has ${pool.totalCount} connections, above ${max}, after ${timeoutMs} ms`);
-        }
-        if (pool.idleCount > 0) {
-          // An idle client is handed over at once; closing it brings the pool down by one.
-          const client = await pool.connect().catch(() => undefined);
-          client?.release(true);
-        } else {
-          // Busy ones close as their requests return them (see withClient).
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-    },
+    resize: (max: number, timeoutMs: number) => resizePool(pool, poolOptions, max, timeoutMs),
     stats: () => ({
       max: currentMax(),
       total: pool.totalCount,
