@@ -208,7 +208,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   );
   Object.assign(running, { server, db });
   // Its timer is unref'd: it watches while the worker serves and never holds up an exit.
-  metrics.watchEventLoop(monitorEventLoop(logger, config.http.eventLoopDelayWarnMs).histogram);
+  metrics.watchEventLoop(monitorEventLoop(logger, config.http.eventLoopDelayWarnMs));
   if (!underPrimary && config.metrics.port !== null) {
     // Under pm2 there is no primary to sum the instances: each serves its own, one port per instance.
     const port = config.metrics.port + identity.index;

@@ -2,10 +2,36 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from './logger';
 import { routesFinishedWithin, routesInFlight } from './request-context';
 
+/** Event-loop delay since the last `takeDelays`, in milliseconds. */
+export interface EventLoopDelays {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
 export interface EventLoopMonitor {
-  /** Event-loop delay samples (nanoseconds) since the last reset: for metrics. */
-  readonly histogram: IntervalHistogram;
+  /** The delays since the previous call (for metrics), then starts over. Null when nothing was sampled. */
+  takeDelays(): EventLoopDelays | null;
   stop(): void;
+}
+
+/** How often the delay histogram samples the loop. */
+const SAMPLE_EVERY_MS = 10;
+
+/**
+ * Node's histogram records the whole time between its timer's callbacks, which is the sampling
+ * interval itself plus the delay: an idle loop reads about 10 ms. The delay is what is beyond it.
+ */
+export function delaysFrom(histogram: IntervalHistogram, intervalMs: number): EventLoopDelays | null {
+  if (histogram.count === 0) return null;
+  const beyond = (ns: number) => Math.max(0, ns / 1e6 - intervalMs);
+  return {
+    samples: histogram.count,
+    p50Ms: beyond(histogram.percentile(50)),
+    p99Ms: beyond(histogram.percentile(99)),
+    maxMs: beyond(histogram.max),
+  };
 }
 
 /** How often the stall check runs; a stall shorter than the threshold plus this may go unnoticed. */
@@ -18,7 +44,7 @@ const CHECK_EVERY_MS = 50;
  * one of which ran it. `warnMs` 0 only keeps the histogram.
  */
 export function monitorEventLoop(logger: Logger, warnMs: number): EventLoopMonitor {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  const histogram = monitorEventLoopDelay({ resolution: SAMPLE_EVERY_MS });
   histogram.enable();
   let timer: NodeJS.Timeout | undefined;
   if (warnMs > 0) {
@@ -40,7 +66,11 @@ export function monitorEventLoop(logger: Logger, warnMs: number): EventLoopMonit
     timer.unref();
   }
   return {
-    histogram,
+    takeDelays() {
+      const delays = delaysFrom(histogram, SAMPLE_EVERY_MS);
+      histogram.reset();
+      return delays;
+    },
     stop() {
       if (timer) clearInterval(timer);
       histogram.disable();

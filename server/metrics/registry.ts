@@ -3,9 +3,9 @@
  * when the primary sums all workers' registries (prom-client's default
  * aggregation) each worker's series stays its own and totals are one sum away.
  */
-import type { IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolObserver, PoolStats } from '../lib/db-types';
+import type { EventLoopDelays, EventLoopMonitor } from '../lib/event-loop-monitor';
 import { LabelledHistogram } from './labelled-histogram';
 
 /** Seconds. From a cache-hot lookup (~1 ms) to the default acquire and statement timeouts. */
@@ -19,8 +19,8 @@ export interface WorkerMetrics {
   readonly observeHttp: (route: string, status: number | 'aborted', seconds: number) => void;
   /** The pool's live state, read at each scrape. */
   watchPool(stats: () => PoolStats): void;
-  /** Event-loop delay percentiles, read (and reset) at each scrape. */
-  watchEventLoop(histogram: IntervalHistogram): void;
+  /** Event-loop delay percentiles, read (and started over) at each scrape. */
+  watchEventLoop(monitor: Pick<EventLoopMonitor, 'takeDelays'>): void;
 }
 
 export function createWorkerMetrics(worker: string): WorkerMetrics {
@@ -77,22 +77,22 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
     registry,
   );
 
-  let loop: IntervalHistogram | undefined;
+  let takeLoopDelays: (() => EventLoopDelays | null) | undefined;
   new Gauge({
     name: 'aquifer_event_loop_delay_seconds',
-    help: 'Event-loop delay since the previous scrape, by quantile',
+    help: 'Event-loop delay (how late the loop ran past its sampling interval) since the previous scrape, by quantile',
     labelNames: ['quantile'],
     ...on,
     collect() {
-      if (!loop || loop.count === 0) return;
-      for (const [quantile, ns] of [
-        ['0.5', loop.percentile(50)],
-        ['0.99', loop.percentile(99)],
-        ['1', loop.max],
+      const delays = takeLoopDelays?.();
+      if (!delays) return;
+      for (const [quantile, ms] of [
+        ['0.5', delays.p50Ms],
+        ['0.99', delays.p99Ms],
+        ['1', delays.maxMs],
       ] as const) {
-        this.set({ quantile }, ns / 1e9);
+        this.set({ quantile }, ms / 1000);
       }
-      loop.reset();
     },
   });
 
@@ -112,8 +112,8 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
     watchPool: (stats) => {
       poolStats = stats;
     },
-    watchEventLoop: (histogram) => {
-      loop = histogram;
+    watchEventLoop: (monitor) => {
+      takeLoopDelays = () => monitor.takeDelays();
     },
   };
 }

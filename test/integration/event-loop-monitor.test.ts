@@ -42,8 +42,24 @@ describe('event-loop monitor', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatchObject({ level: 40, thresholdMs: 100 });
       expect(warnings[0]?.delayMs).toBeGreaterThanOrEqual(200);
-      // The histogram saw the stall too (nanoseconds).
-      expect(monitor.histogram.max).toBeGreaterThanOrEqual(200e6);
+      // The delays for metrics saw the stall too (less the 10 ms sampling interval).
+      expect(monitor.takeDelays()?.maxMs).toBeGreaterThanOrEqual(190);
+    } finally {
+      monitor.stop();
+    }
+  });
+
+  it('reads an idle loop as almost no delay: the sampling interval itself is not delay', async () => {
+    const { logger } = captureLogs();
+    const monitor = monitorEventLoop(logger, 0);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const delays = monitor.takeDelays();
+      expect(delays?.samples).toBeGreaterThan(10);
+      // Node's histogram alone reads about 10 ms here, the interval between its samples.
+      expect(delays?.p50Ms).toBeLessThan(5);
+      // Taking the delays starts them over.
+      expect(monitor.takeDelays()).toBeNull();
     } finally {
       monitor.stop();
     }
