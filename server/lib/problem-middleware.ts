@@ -12,7 +12,7 @@ export function problemMiddleware(hints: ConstraintHints): ErrorRequestHandler {
   // Express recognises error middleware by its four parameters, so `_next` must stay.
   return (err: unknown, req, res, _next) => {
     const problem = toProblem(err, hints);
-    // Internal detail goes to the access log line (pino-http reads res.err), never to the client.
+    // Internal detail goes to the access log line (logAccess reads res.err), never to the client.
     if (!(err instanceof AppError) || problem.status >= 500) {
       (res as unknown as { err?: unknown }).err = err;
     }

@@ -25,8 +25,11 @@ const WRITABLE = [
   'construction_date',
 ] as const satisfies readonly (keyof NewWell)[];
 
-export const findWell = (db: Db, id: string) =>
-  db.maybeOne<WellRow>({ name: 'wells.find', text: `SELECT ${COLUMNS} FROM wells WHERE id = $1`, values: [id] });
+/** The point lookup's statement; exported so the benchmark's baselines run exactly the same SQL. */
+export const findWellStatement = (id: string) =>
+  ({ name: 'wells.find', text: `SELECT ${COLUMNS} FROM wells WHERE id = $1`, values: [id] }) as const;
+
+export const findWell = (db: Db, id: string) => db.maybeOne<WellRow>(findWellStatement(id));
 
 export const wellExists = (db: Db, id: string) =>
   db

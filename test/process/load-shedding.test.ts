@@ -75,7 +75,7 @@ it('answers 503 queue-full with Retry-After within milliseconds once the queue i
   const ok = all.filter((r) => r.status === 200);
   const shed = all.filter((r) => r.status === 503);
 
-  // The worker's own timing (pino-http's responseTime, arrival to response), without the client's connect time.
+  // The worker's own timing (the access line's responseTime, arrival to response), without the client's connect time.
   const serverMs = (status: number) =>
     (server?.logs ?? [])
       .filter((l) => (l.res as { status?: number } | undefined)?.status === status)
