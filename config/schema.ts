@@ -64,7 +64,7 @@ export const envSchema = Joi.object({
   DB_MAX_LIFETIME_S: count(1_800, 0),
   DB_STARTUP_WAIT_MS: ms(30_000),
   DB_PREPARED_STATEMENTS: flag().default(true),
-  DB_MAX_QUEUE: count(100, 0),
+  DB_MAX_QUEUE: count(1_000, 0),
   DB_SLOW_QUERY_MS: ms(1_000),
   DB_CLIENT_CHECK_INTERVAL_MS: ms(1_000),
   DB_MIGRATE: flag().default(true),

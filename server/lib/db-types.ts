@@ -54,7 +54,7 @@ export interface Database extends Db {
   /** Milliseconds since a pooled statement last succeeded (Infinity if none has). */
   msSinceLastSuccess(): number;
   stats(): PoolStats;
-  /** How long the wait queue has been full (at maxQueue) without a break; 0 when it is not full now. */
+  /** How long the wait queue has been full (maxQueue waiting, or a wait past the acquire timeout expected) without a break; 0 when it is not full now. */
   msQueueFull(): number;
   /**
    * Changes the pool's size while it serves. Growing takes effect at once.
@@ -86,7 +86,7 @@ export interface PoolOptions {
   readonly idleTimeoutMs: number;
   readonly maxLifetimeS: number;
   readonly preparedStatements: boolean;
-  /** Requests allowed to wait for a connection; one more is shed with PoolSaturatedError. */
+  /** At most this many requests wait for a connection; one more is shed with PoolSaturatedError (so is one that would wait past the acquire timeout). */
   readonly maxQueue: number;
   /** Statements at least this slow are logged at warn, without their parameters; 0: off. */
   readonly slowQueryMs: number;

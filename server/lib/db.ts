@@ -11,6 +11,7 @@ import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './d
 import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
 import { resizePool } from './pool-resize';
 import { statementHook, timeStatement, type StatementHook } from './statement-timing';
+import { expectedWaitMs, holdTimes } from './wait-estimate';
 
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
@@ -158,12 +159,23 @@ export function createDatabase(opts: PoolOptions): Database {
   let lastSuccessAt = -Infinity;
 
   let queueFullSince: number | undefined;
-  // Full: every connection is busy and maxQueue requests already wait; the next would wait in vain.
   // pg-pool reads options.max on every checkout, so changing it resizes the pool live (design.md §2).
   const poolOptions = (pool as unknown as { options: { max: number } }).options;
   const currentMax = () => poolOptions.max;
-  const queueIsFull = () =>
-    pool.idleCount === 0 && pool.totalCount >= currentMax() && pool.waitingCount >= opts.maxQueue;
+  const holds = holdTimes(opts.acquireTimeoutMs);
+  // Full: every connection is busy and a new request would wait in vain: maxQueue already wait, or at
+  // the recent hold times it would not get a connection within the acquire timeout. A fixed count
+  // alone shed requests that would have been served in milliseconds once clients outnumbered it.
+  const queueIsFull = () => {
+    // Requests that will still be waiting once the idle connections and the room to open new ones are
+    // taken. Not just "none idle": pg-pool hands an idle connection over on the next tick, so requests
+    // arriving in the same tick all see it idle.
+    const ahead = pool.waitingCount - pool.idleCount - Math.max(0, currentMax() - pool.totalCount);
+    return (
+      ahead >= 0 &&
+      (ahead >= opts.maxQueue || expectedWaitMs(ahead, currentMax(), holds.meanMs) > opts.acquireTimeoutMs)
+    );
+  };
 
   const onStatement = statementHook(opts.logger, opts.slowQueryMs, opts.observer);
 
@@ -208,7 +220,8 @@ export function createDatabase(opts: PoolOptions): Database {
       if (translated instanceof PoolTimeoutError) opts.observer?.acquireTimedOut(performance.now() - askedAt);
       throw translated;
     }
-    opts.observer?.acquired(performance.now() - askedAt);
+    const acquiredAt = performance.now();
+    opts.observer?.acquired(acquiredAt - askedAt);
     const use = checkedOut(client);
     try {
       const result = await fn(client, (why) => {
@@ -223,6 +236,7 @@ export function createDatabase(opts: PoolOptions): Database {
       }
       throw err;
     } finally {
+      holds.add(performance.now() - acquiredAt);
       use.inUse = false;
       // While shrinking, a returned connection above the new size is closed rather than reused.
       client.release(use.broken ?? (pool.totalCount > currentMax() ? true : undefined));

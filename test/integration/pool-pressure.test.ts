@@ -79,6 +79,33 @@ describe('load shedding: a full wait queue answers 503 at once', () => {
   });
 });
 
+describe('load shedding by expected wait: a queue that could never be served in time', () => {
+  // One connection and a queue far too long to fill: only the hold times can shed here.
+  const t = useApiFixture({ label: 'pool_wait', poolSize: 1, maxQueue: 1_000, acquireTimeoutMs: 1_500 });
+
+  it('sheds at once the requests that would wait past the acquire timeout, and serves the rest', async () => {
+    // Teach the pool that a checkout holds its connection about 250 ms.
+    for (let i = 0; i < 3; i++) await t.db.exec({ text: 'SELECT pg_sleep(0.25)' });
+    // Twelve at once: the k-th to wait expects about (k + 1) × 250 ms, past 1,500 ms from the sixth on.
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        t.db.exec({ text: 'SELECT pg_sleep(0.25)' }).then(
+          () => ({ outcome: 'served', ms: Date.now() - started }),
+          (err: unknown) => ({ outcome: err instanceof Error ? err.name : String(err), ms: Date.now() - started }),
+        ),
+      ),
+    );
+    const shed = outcomes.filter((o) => o.outcome === 'PoolSaturatedError');
+    const served = outcomes.filter((o) => o.outcome === 'served');
+    // Before the estimate, nothing was shed below DB_MAX_QUEUE: these waited into a timeout instead.
+    expect(shed.length).toBeGreaterThanOrEqual(3);
+    for (const o of shed) expect(o.ms).toBeLessThan(200);
+    // The first few were never in doubt.
+    expect(served.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('slow-statement log', () => {
   const t = useApiFixture({ label: 'slow_statements' });
 
