@@ -123,6 +123,14 @@ function bindTx(client: pg.PoolClient, opts: BindOptions): Tx {
   };
 }
 
+/** A pooled connection's state while a request holds it. */
+interface ConnectionUse {
+  inUse: boolean;
+  broken: Error | undefined;
+  /** performance.now() at checkout. */
+  since: number;
+}
+
 export function createDatabase(opts: PoolOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
@@ -173,7 +181,7 @@ export function createDatabase(opts: PoolOptions): Database {
     const ahead = pool.waitingCount - pool.idleCount - Math.max(0, currentMax() - pool.totalCount);
     return (
       ahead >= 0 &&
-      (ahead >= opts.maxQueue || expectedWaitMs(ahead, currentMax(), holds.meanMs) > opts.acquireTimeoutMs)
+      (ahead >= opts.maxQueue || expectedWaitMs(ahead, currentMax(), currentHoldMs()) > opts.acquireTimeoutMs)
     );
   };
 
@@ -185,11 +193,13 @@ export function createDatabase(opts: PoolOptions): Database {
    * (adding and removing one per checkout was a measurable cost); while idle, pg-pool's own
    * listener reports it through the pool's 'error' above.
    */
-  const uses = new WeakMap<pg.PoolClient, { inUse: boolean; broken: Error | undefined }>();
+  const uses = new WeakMap<pg.PoolClient, ConnectionUse>();
+  /** The connections held now: their hold times are evidence before they end. */
+  const held = new Set<ConnectionUse>();
   function checkedOut(client: pg.PoolClient) {
     let use = uses.get(client);
     if (use === undefined) {
-      const state = { inUse: false, broken: undefined as Error | undefined };
+      const state: ConnectionUse = { inUse: false, broken: undefined, since: 0 };
       client.on('error', (err: Error) => {
         if (!state.inUse) return;
         state.broken = err;
@@ -200,7 +210,21 @@ export function createDatabase(opts: PoolOptions): Database {
     }
     use.inUse = true;
     use.broken = undefined;
+    use.since = performance.now();
+    held.add(use);
     return use;
+  }
+
+  /**
+   * The hold time to expect: the running mean of finished holds, or, when every connection
+   * being held has already been held longer (a stalled or frozen database, where nothing
+   * finishes to update the mean), the age of the youngest of them.
+   */
+  function currentHoldMs(): number {
+    let youngest = Infinity;
+    const now = performance.now();
+    for (const use of held) youngest = Math.min(youngest, now - use.since);
+    return held.size > 0 ? Math.max(holds.meanMs, Math.min(youngest, opts.acquireTimeoutMs)) : holds.meanMs;
   }
 
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
@@ -217,7 +241,11 @@ export function createDatabase(opts: PoolOptions): Database {
       client = await pool.connect();
     } catch (err) {
       const translated = translateError(err, opts.acquireTimeoutMs);
-      if (translated instanceof PoolTimeoutError) opts.observer?.acquireTimedOut(performance.now() - askedAt);
+      if (translated instanceof PoolTimeoutError) {
+        opts.observer?.acquireTimedOut(performance.now() - askedAt);
+        // No connection came back within the timeout: the holds are at least that long now.
+        holds.add(opts.acquireTimeoutMs);
+      }
       throw translated;
     }
     const acquiredAt = performance.now();
@@ -237,6 +265,7 @@ export function createDatabase(opts: PoolOptions): Database {
       throw err;
     } finally {
       holds.add(performance.now() - acquiredAt);
+      held.delete(use);
       use.inUse = false;
       // While shrinking, a returned connection above the new size is closed rather than reused.
       client.release(use.broken ?? (pool.totalCount > currentMax() ? true : undefined));

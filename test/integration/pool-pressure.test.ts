@@ -106,6 +106,31 @@ describe('load shedding by expected wait: a queue that could never be served in 
   });
 });
 
+describe('load shedding when the database stalls: nothing finishes to tell the mean', () => {
+  const t = useApiFixture({ label: 'pool_stall', poolSize: 2, maxQueue: 1_000, acquireTimeoutMs: 1_500 });
+
+  it('counts how long the held connections have been held, and sheds before the acquire timeout', async () => {
+    await t.db.exec({ text: 'SELECT 1' }); // the mean hold so far: about a millisecond
+    const stalled = hold(t.db, 2); // both connections, held for HOLD_S (a stall, as far as the pool can tell)
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.db.exec({ text: 'SELECT 1' }).then(
+          () => ({ outcome: 'served', ms: Date.now() - started }),
+          (err: unknown) => ({ outcome: err instanceof Error ? err.name : String(err), ms: Date.now() - started }),
+        ),
+      ),
+    );
+    await Promise.all(stalled);
+    // Held 800 ms already, 2 at a time: from the fourth waiter on, the wait would pass 1,500 ms.
+    const shed = outcomes.filter((o) => o.outcome === 'PoolSaturatedError');
+    expect(shed.length).toBeGreaterThanOrEqual(2);
+    for (const o of shed) expect(o.ms).toBeLessThan(200);
+    expect(outcomes.filter((o) => o.outcome === 'served').length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('slow-statement log', () => {
   const t = useApiFixture({ label: 'slow_statements' });
 
