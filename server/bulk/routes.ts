@@ -101,7 +101,7 @@ const UNIQUE_VIOLATION = '23505';
 
 /**
  * Inserts the staged rows and says whether all of them went in. When not (a row repeats a well
- * and instant, in the file or already stored, or names no well), the insert is undone back to a
+ * and instant, in the file or already stored, or its well was deleted meanwhile), the insert is undone to a
  * savepoint, so the transaction is usable for the checks that explain it and they see no row of ours.
  */
 async function insertedAll(tx: Tx, staged: number): Promise<boolean> {
@@ -153,9 +153,11 @@ async function upload(db: Database, limits: BulkLimits, req: Request, res: Respo
         const copied = await copyIntoStaging(tx, encoder);
         if (encoder.errors.length > 0) throw invalidFile(encoder.errors);
         await analyzeStaging(tx);
-        // Optimistic: insert first, and look for the rows at fault only if the insert says some are.
-        // The checks read the whole file two or three times, which a good file does not need.
-        if (await insertedAll(tx, copied)) return copied;
+        // Unknown site codes first (one cheap anti-join), so a file naming no well writes nothing.
+        // Duplicates are left to the insert: the checks for those read the whole file twice over,
+        // which a good file does not need, and the unique index stops at the first one anyway.
+        const unknown = await findUnknownSiteCodes(tx);
+        if (unknown.length === 0 && (await insertedAll(tx, copied))) return copied;
         // A duplicate (unique violation), or rows whose site_code matched no well: name them.
         const { errors, onlyDuplicates } = await checkStaged(tx);
         if (errors.length > 0) throw onlyDuplicates ? new DuplicateObservations(errors) : invalidFile(errors);
