@@ -31,21 +31,28 @@ export function logAccess(logger: Logger, req: Request, res: Response, responseT
   const query = url.indexOf('?');
   if (PROBE_PATHS.has(query < 0 ? url : url.slice(0, query))) return;
   const err = (res as ResponseWithError).err;
-  const status = res.statusCode;
+  // Not finished: the client left first, or the response was cut off (the socket destroyed after
+  // the headers went out). No status reached the client then, whatever res.statusCode says.
   const aborted = !res.writableFinished;
+  const status = res.statusCode;
   const line = {
     reqId: req.id,
     req: { method: req.method, url, remote: req.socket.remoteAddress },
-    res: { status },
+    res: { status: aborted ? null : status },
     responseTime: Math.round(responseTimeMs),
     ...(err !== undefined && { err }),
     ...(aborted && { aborted: true }),
   };
-  const level = aborted && err === undefined ? 'warn' : levelOf(status, err);
-  const message = aborted
-    ? 'request aborted before the response was sent'
-    : err !== undefined || status >= 500
+  const level = aborted
+    ? err === undefined || err instanceof PoolSaturatedError
+      ? 'warn'
+      : 'error'
+    : levelOf(status, err);
+  const message =
+    err !== undefined || (!aborted && status >= 500)
       ? 'request errored'
-      : 'request completed';
+      : aborted
+        ? 'request aborted'
+        : 'request completed';
   logger[level](line, message);
 }

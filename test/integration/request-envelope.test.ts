@@ -70,7 +70,13 @@ describe('requestEnvelope', () => {
         }, 100);
       });
       const [line] = await logLinesFor(t.logs, 'env-abort', 2_000);
-      expect(line).toMatchObject({ level: 40, aborted: true, req: { url: '/slow/400' } });
+      expect(line).toMatchObject({
+        level: 40,
+        aborted: true,
+        msg: 'request aborted',
+        req: { url: '/slow/400' },
+        res: { status: null },
+      });
       expect(t.ended).toEqual([{ route: 'GET /slow/:ms', status: 'aborted', seconds: expect.any(Number) }]);
       expect(t.ended[0]?.seconds).toBeLessThan(0.4);
     } finally {
