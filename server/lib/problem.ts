@@ -29,7 +29,8 @@ export function toProblem(err: unknown, hints: ConstraintHints = {}): Problem {
   if (err instanceof AppError) return err.toProblem();
   if (err instanceof DatabaseQueryError) return fromSqlState(err, hints);
   if (err instanceof PoolTimeoutError) return busy('database-busy', 'All database connections are busy');
-  if (err instanceof PoolSaturatedError) return busy('queue-full', 'Too many requests are waiting for the database');
+  if (err instanceof PoolSaturatedError)
+    return busy('queue-full', 'The database is too busy to serve this request in time');
   if (err instanceof DatabaseUnavailableError) return databaseUnavailable();
   const fromParser = fromBodyParser(err);
   if (fromParser) return fromParser;

@@ -61,6 +61,8 @@ export class LabelledHistogram<L extends string> {
     const bounds = this.buckets;
     const child = {
       observe(value: number) {
+        // prom-client throws on these; one NaN would make the sum NaN for good.
+        if (!Number.isFinite(value)) return;
         let i = 0;
         while (i < bounds.length && value > (bounds[i] as number)) i++;
         series.counts[i] = (series.counts[i] as number) + 1;
@@ -99,7 +101,12 @@ export class LabelledHistogram<L extends string> {
     return { ...data, values };
   }
 
+  /** Zeroes every series in place: children handed out earlier keep counting into scraped series. */
   reset(): void {
-    this.series.clear();
+    for (const { series } of this.series.values()) {
+      series.counts.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
   }
 }

@@ -59,7 +59,7 @@ export function createWorkerMetrics(worker: string): WorkerMetrics {
   });
   const shed = new Counter({
     name: 'aquifer_db_shed_total',
-    help: 'Requests turned away at once because DB_MAX_QUEUE requests already waited (503 queue-full)',
+    help: 'Requests turned away at once, all connections busy and the wait in vain: DB_MAX_QUEUE already waiting, or a wait past the acquire timeout expected (503 queue-full)',
     ...on,
   });
   const statements = new LabelledHistogram(

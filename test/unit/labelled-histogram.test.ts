@@ -51,11 +51,23 @@ describe('LabelledHistogram', () => {
     expect(aggregated).toContain('x_seconds_count{route="GET /a",status="200",worker="w0"} 8');
   });
 
-  it('hands back the same child for the same labels, and reset() empties it', async () => {
+  it('hands back the same child for the same labels; reset() zeroes, and old children still count', async () => {
     const { ours, fast } = bothRegistries();
-    expect(fast.child('GET /a', '200')).toBe(fast.child('GET /a', '200'));
+    const child = fast.child('GET /a', '200');
+    expect(fast.child('GET /a', '200')).toBe(child);
     fast.reset();
-    expect(await ours.metrics()).not.toContain('x_seconds_bucket');
+    expect(await ours.metrics()).toContain('x_seconds_count{worker="w0",route="GET /a",status="200"} 0');
+    child.observe(0.5);
+    expect(await ours.metrics()).toContain('x_seconds_count{worker="w0",route="GET /a",status="200"} 1');
+  });
+
+  it('ignores a value that is not a finite number instead of poisoning the sum', async () => {
+    const { ours, fast } = bothRegistries();
+    fast.child('GET /a', '200').observe(Number.NaN);
+    fast.child('GET /a', '200').observe(Number.POSITIVE_INFINITY);
+    expect(await ours.metrics()).toContain(
+      'x_seconds_sum{worker="w0",route="GET /a",status="200"} 0.051500000000000004',
+    );
   });
 
   it('keeps an unlabelled series from the start, as prom-client does', async () => {
