@@ -100,7 +100,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   return {
     durationS,
     requests: all.length,
-    requestsPerS: all.length / durationS,
+    // Successful answers only: a contender failing fast (503s from a starved pool, say) must not look fast.
+    requestsPerS: ok.length / durationS,
     p50Ms: quantile(sortedAll, 0.5),
     p99Ms: quantile(sortedAll, 0.99),
     byStatus,

@@ -114,6 +114,21 @@ export function readyWorkerPids(log: string): number[] {
   return [...byIndex.values()];
 }
 
+/** Enough of an app's log to hold its start-up lines, however long the run. */
+const LOG_HEAD_BYTES = 1 << 20;
+
+/** The first `bytes` of a file (all of it if shorter). */
+function readHead(file: string, bytes: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = fs.readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export interface AppOptions {
   readonly name: string;
   readonly port: number;
@@ -162,7 +177,8 @@ export async function startApp(opts: AppOptions): Promise<RunningApp> {
     logFile,
     child,
     stop: () => stopChild(child),
-    workerPids: () => readyWorkerPids(fs.readFileSync(logFile, 'utf8')),
+    // The "worker ready" lines come first; the rest of the file is every request's access line.
+    workerPids: () => readyWorkerPids(readHead(logFile, LOG_HEAD_BYTES)),
   };
   try {
     await waitUntilAnswering(`${app.origin}/readyz`, child, logFile);
