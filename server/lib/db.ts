@@ -11,7 +11,7 @@ import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './d
 import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
 import { resizePool } from './pool-resize';
 import { statementHook, timeStatement, type StatementHook } from './statement-timing';
-import { expectedWaitMs, holdTimes } from './wait-estimate';
+import { shedGate } from './wait-estimate';
 
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
@@ -170,20 +170,8 @@ export function createDatabase(opts: PoolOptions): Database {
   // pg-pool reads options.max on every checkout, so changing it resizes the pool live (design.md §2).
   const poolOptions = (pool as unknown as { options: { max: number } }).options;
   const currentMax = () => poolOptions.max;
-  const holds = holdTimes(opts.acquireTimeoutMs);
-  // Full: every connection is busy and a new request would wait in vain: maxQueue already wait, or at
-  // the recent hold times it would not get a connection within the acquire timeout. A fixed count
-  // alone shed requests that would have been served in milliseconds once clients outnumbered it.
-  const queueIsFull = () => {
-    // Requests that will still be waiting once the idle connections and the room to open new ones are
-    // taken. Not just "none idle": pg-pool hands an idle connection over on the next tick, so requests
-    // arriving in the same tick all see it idle.
-    const ahead = pool.waitingCount - pool.idleCount - Math.max(0, currentMax() - pool.totalCount);
-    return (
-      ahead >= 0 &&
-      (ahead >= opts.maxQueue || expectedWaitMs(ahead, currentMax(), currentHoldMs()) > opts.acquireTimeoutMs)
-    );
-  };
+  const gate = shedGate(pool, currentMax, opts);
+  const queueIsFull = () => gate.full();
 
   const onStatement = statementHook(opts.logger, opts.slowQueryMs, opts.observer);
 
@@ -194,8 +182,6 @@ export function createDatabase(opts: PoolOptions): Database {
    * listener reports it through the pool's 'error' above.
    */
   const uses = new WeakMap<pg.PoolClient, ConnectionUse>();
-  /** The connections held now: their hold times are evidence before they end. */
-  const held = new Set<ConnectionUse>();
   function checkedOut(client: pg.PoolClient) {
     let use = uses.get(client);
     if (use === undefined) {
@@ -210,21 +196,8 @@ export function createDatabase(opts: PoolOptions): Database {
     }
     use.inUse = true;
     use.broken = undefined;
-    use.since = performance.now();
-    held.add(use);
+    gate.checkedOut(use);
     return use;
-  }
-
-  /**
-   * The hold time to expect: the running mean of finished holds, or, when every connection
-   * being held has already been held longer (a stalled or frozen database, where nothing
-   * finishes to update the mean), the age of the youngest of them.
-   */
-  function currentHoldMs(): number {
-    let youngest = Infinity;
-    const now = performance.now();
-    for (const use of held) youngest = Math.min(youngest, now - use.since);
-    return held.size > 0 ? Math.max(holds.meanMs, Math.min(youngest, opts.acquireTimeoutMs)) : holds.meanMs;
   }
 
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
@@ -243,13 +216,11 @@ export function createDatabase(opts: PoolOptions): Database {
       const translated = translateError(err, opts.acquireTimeoutMs);
       if (translated instanceof PoolTimeoutError) {
         opts.observer?.acquireTimedOut(performance.now() - askedAt);
-        // No connection came back within the timeout: the holds are at least that long now.
-        holds.add(opts.acquireTimeoutMs);
+        gate.timedOut();
       }
       throw translated;
     }
-    const acquiredAt = performance.now();
-    opts.observer?.acquired(acquiredAt - askedAt);
+    opts.observer?.acquired(performance.now() - askedAt);
     const use = checkedOut(client);
     try {
       const result = await fn(client, (why) => {
@@ -264,8 +235,7 @@ export function createDatabase(opts: PoolOptions): Database {
       }
       throw err;
     } finally {
-      holds.add(performance.now() - acquiredAt);
-      held.delete(use);
+      gate.returned(use);
       use.inUse = false;
       // While shrinking, a returned connection above the new size is closed rather than reused.
       client.release(use.broken ?? (pool.totalCount > currentMax() ? true : undefined));

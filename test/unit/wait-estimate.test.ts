@@ -1,4 +1,4 @@
-import { expectedWaitMs, holdTimes } from '../../server/lib/wait-estimate';
+import { expectedWaitMs, holdTimes, shedGate } from '../../server/lib/wait-estimate';
 
 describe('expectedWaitMs', () => {
   it.each([
@@ -33,5 +33,61 @@ describe('holdTimes', () => {
     expect(holds.meanMs).toBeCloseTo(2 + 0.1 * (3_000 - 2), 10);
     holds.add(-5); // a clock step backwards counts as 0
     expect(holds.meanMs).toBeLessThan(301);
+  });
+});
+
+describe('shedGate', () => {
+  const limits = { maxQueue: 100, acquireTimeoutMs: 1_500 };
+  let now = 0;
+  beforeEach(() => {
+    now = 0;
+    jest.spyOn(performance, 'now').mockImplementation(() => now);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each([
+    // waiting, idle, total, pool size, maxQueue, full?
+    [0, 1, 1, 1, 100, false], // a connection is idle
+    [5, 0, 3, 8, 100, false], // room to open five more
+    [1, 1, 1, 1, 100, false], // the idle one goes to the waiter on the next tick; the newcomer is next, no wait known
+    [1, 1, 1, 1, 0, true], // no queue allowed at all, and nothing free once the waiter is served
+    [100, 0, 8, 8, 100, true], // DB_MAX_QUEUE already waiting
+    [99, 0, 8, 8, 100, false],
+  ])(
+    'waiting %i, idle %i, open %i of %i, maxQueue %i → full %s',
+    (waitingCount, idleCount, totalCount, size, maxQueue, full) => {
+      const gate = shedGate({ waitingCount, idleCount, totalCount }, () => size, { ...limits, maxQueue });
+      expect(gate.full()).toBe(full);
+    },
+  );
+
+  it('sheds by the mean hold once checkouts have ended', () => {
+    const pool = { waitingCount: 5, idleCount: 0, totalCount: 1 };
+    const gate = shedGate(pool, () => 1, limits);
+    const hold = { since: 0 };
+    gate.checkedOut(hold);
+    now = 300;
+    gate.returned(hold); // holds last 300 ms: six ahead of a newcomer means 1,800 ms
+    expect(gate.full()).toBe(true);
+    pool.waitingCount = 3; // four in line: 1,200 ms
+    expect(gate.full()).toBe(false);
+  });
+
+  it('sheds when every held connection has been held long, though none has finished', () => {
+    const pool = { waitingCount: 3, idleCount: 0, totalCount: 2 };
+    const gate = shedGate(pool, () => 2, limits);
+    gate.checkedOut({ since: 0 });
+    gate.checkedOut({ since: 0 });
+    now = 100; // (3 + 1) ÷ 2 × 100 ms
+    expect(gate.full()).toBe(false);
+    now = 1_000; // (3 + 1) ÷ 2 × 1,000 ms
+    expect(gate.full()).toBe(true);
+  });
+
+  it('takes an acquire timeout as a hold of that length', () => {
+    const gate = shedGate({ waitingCount: 1, idleCount: 0, totalCount: 1 }, () => 1, limits);
+    expect(gate.full()).toBe(false);
+    gate.timedOut(); // mean 1,500 ms: two in line wait 3,000 ms
+    expect(gate.full()).toBe(true);
   });
 });
