@@ -26,6 +26,19 @@ async function waitForLine<T>(find: () => T | undefined, timeoutMs = 1_000): Pro
 const hold = (db: { exec(sql: { text: string }): Promise<number> }, n: number) =>
   Array.from({ length: n }, () => db.exec({ text: `SELECT pg_sleep(${HOLD_S})` }));
 
+/** Runs `statement` `n` times at once: each one's outcome ('served' or the error's name) and when it settled. */
+function atOnce(n: number, statement: () => Promise<unknown>): Promise<{ outcome: string; ms: number }[]> {
+  const started = Date.now();
+  return Promise.all(
+    Array.from({ length: n }, () =>
+      statement().then(
+        () => ({ outcome: 'served', ms: Date.now() - started }),
+        (err: unknown) => ({ outcome: err instanceof Error ? err.name : String(err), ms: Date.now() - started }),
+      ),
+    ),
+  );
+}
+
 describe('load shedding: a full wait queue answers 503 at once', () => {
   // One connection, two waiters allowed, a long acquire timeout: a third waiter is shed, not timed out.
   const t = useApiFixture({
@@ -87,15 +100,7 @@ describe('load shedding by expected wait: a queue that could never be served in 
     // Teach the pool that a checkout holds its connection about 250 ms.
     for (let i = 0; i < 3; i++) await t.db.exec({ text: 'SELECT pg_sleep(0.25)' });
     // Twelve at once: the k-th to wait expects about (k + 1) × 250 ms, past 1,500 ms from the sixth on.
-    const started = Date.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 12 }, () =>
-        t.db.exec({ text: 'SELECT pg_sleep(0.25)' }).then(
-          () => ({ outcome: 'served', ms: Date.now() - started }),
-          (err: unknown) => ({ outcome: err instanceof Error ? err.name : String(err), ms: Date.now() - started }),
-        ),
-      ),
-    );
+    const outcomes = await atOnce(12, () => t.db.exec({ text: 'SELECT pg_sleep(0.25)' }));
     const shed = outcomes.filter((o) => o.outcome === 'PoolSaturatedError');
     const served = outcomes.filter((o) => o.outcome === 'served');
     // Before the estimate, nothing was shed below DB_MAX_QUEUE: these waited into a timeout instead.
@@ -113,15 +118,7 @@ describe('load shedding when the database stalls: nothing finishes to tell the m
     await t.db.exec({ text: 'SELECT 1' }); // the mean hold so far: about a millisecond
     const stalled = hold(t.db, 2); // both connections, held for HOLD_S (a stall, as far as the pool can tell)
     await new Promise((resolve) => setTimeout(resolve, 800));
-    const started = Date.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        t.db.exec({ text: 'SELECT 1' }).then(
-          () => ({ outcome: 'served', ms: Date.now() - started }),
-          (err: unknown) => ({ outcome: err instanceof Error ? err.name : String(err), ms: Date.now() - started }),
-        ),
-      ),
-    );
+    const outcomes = await atOnce(6, () => t.db.exec({ text: 'SELECT 1' }));
     await Promise.all(stalled);
     // Held 800 ms already, 2 at a time: from the fourth waiter on, the wait would pass 1,500 ms.
     const shed = outcomes.filter((o) => o.outcome === 'PoolSaturatedError');
