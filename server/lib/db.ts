@@ -171,7 +171,6 @@ export function createDatabase(opts: PoolOptions): Database {
   const poolOptions = (pool as unknown as { options: { max: number } }).options;
   const currentMax = () => poolOptions.max;
   const gate = shedGate(pool, currentMax, opts);
-  const queueIsFull = () => gate.full();
 
   const onStatement = statementHook(opts.logger, opts.slowQueryMs, opts.observer);
 
@@ -201,7 +200,7 @@ export function createDatabase(opts: PoolOptions): Database {
   }
 
   async function withClient<T>(fn: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
-    if (queueIsFull()) {
+    if (gate.full()) {
       queueFullSince ??= Date.now();
       opts.observer?.shed();
       throw new PoolSaturatedError(pool.waitingCount);
@@ -301,7 +300,7 @@ export function createDatabase(opts: PoolOptions): Database {
     },
     msSinceLastSuccess: () => Date.now() - lastSuccessAt,
     msQueueFull() {
-      if (!queueIsFull()) {
+      if (!gate.full()) {
         queueFullSince = undefined;
         return 0;
       }

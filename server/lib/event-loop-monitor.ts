@@ -23,7 +23,7 @@ const SAMPLE_EVERY_MS = 10;
  * Node's histogram records the whole time between its timer's callbacks, which is the sampling
  * interval itself plus the delay: an idle loop reads about 10 ms. The delay is what is beyond it.
  */
-export function delaysFrom(histogram: IntervalHistogram, intervalMs: number): EventLoopDelays | null {
+function delaysFrom(histogram: IntervalHistogram, intervalMs: number): EventLoopDelays | null {
   if (histogram.count === 0) return null;
   const beyond = (ns: number) => Math.max(0, ns / 1e6 - intervalMs);
   return {

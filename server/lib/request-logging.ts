@@ -11,10 +11,14 @@ export interface ResponseWithError {
 
 type Level = 'info' | 'warn' | 'error';
 
-/** By status: a 4xx whose cause is logged (a constraint hit, say) is still the client's fault. */
-function levelOf(status: number, err: unknown): Level {
+/**
+ * By status: a 4xx whose cause is logged (a constraint hit, say) is still the client's fault.
+ * `null`: no status reached the client (aborted); an error left behind then makes it an error.
+ */
+function levelOf(status: number | null, err: unknown): Level {
   // Shedding is the overload plan working, not a fault: at error it would flood the log exactly then.
   if (err instanceof PoolSaturatedError) return 'warn';
+  if (status === null) return err === undefined ? 'warn' : 'error';
   if (status >= 500) return 'error';
   return status >= 400 ? 'warn' : 'info';
 }
@@ -33,26 +37,20 @@ export function logAccess(logger: Logger, req: Request, res: Response, responseT
   const err = (res as ResponseWithError).err;
   // Not finished: the client left first, or the response was cut off (the socket destroyed after
   // the headers went out). No status reached the client then, whatever res.statusCode says.
-  const aborted = !res.writableFinished;
-  const status = res.statusCode;
+  const status = res.writableFinished ? res.statusCode : null;
   const line = {
     reqId: req.id,
     req: { method: req.method, url, remote: req.socket.remoteAddress },
-    res: { status: aborted ? null : status },
+    res: { status },
     responseTime: Math.round(responseTimeMs),
     ...(err !== undefined && { err }),
-    ...(aborted && { aborted: true }),
+    ...(status === null && { aborted: true }),
   };
-  const level = aborted
-    ? err === undefined || err instanceof PoolSaturatedError
-      ? 'warn'
-      : 'error'
-    : levelOf(status, err);
   const message =
-    err !== undefined || (!aborted && status >= 500)
+    err !== undefined || (status ?? 0) >= 500
       ? 'request errored'
-      : aborted
+      : status === null
         ? 'request aborted'
         : 'request completed';
-  logger[level](line, message);
+  logger[levelOf(status, err)](line, message);
 }

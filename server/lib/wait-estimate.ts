@@ -1,7 +1,7 @@
 /**
  * Whether a request arriving at a busy pool would get a connection within the
- * acquire timeout, from how long connections have recently been held. Pure:
- * the db module feeds it and asks it.
+ * acquire timeout, from how long connections have recently been held. No
+ * driver here: the db module reports checkouts to it and asks it.
  */
 
 /** Weight of the newest hold time in the running mean: about the last ten checkouts count. */
