@@ -68,7 +68,7 @@ export async function startBenchDatabase(opts: BenchDatabaseOptions): Promise<Be
     url,
     embedded,
     connect: (name, fn, queryTimeoutMs = 0) =>
-      withSingleConnection(url, `bench:${name}`, CONNECT_TIMEOUT_MS, fn, queryTimeoutMs),
+      withSingleConnection(url, `bench:${name}`, CONNECT_TIMEOUT_MS, fn, { queryTimeoutMs }),
     stop: async () => {
       if (!embedded.adopted) await embedded.stop('fast');
     },

@@ -32,11 +32,26 @@ export interface ApiConfig {
   readonly bulkMaxBytes: number;
   /** statement_timeout inside a bulk upload's transaction (COPY and the checks). */
   readonly bulkStatementTimeoutMs: number;
+  /** Which browser origins may call the API; absent (an app built by hand): CORS closed. */
+  readonly cors?: CorsConfig;
 }
+
+export interface CorsConfig {
+  /** Exact origins (normalized), given every method; '*' gives any other origin reads only. Empty: closed. */
+  readonly origins: readonly string[];
+  /** How long a browser may cache a preflight answer. */
+  readonly maxAgeS: number;
+}
+
+export type Pooler = 'none' | 'pgbouncer';
 
 export interface DbConfig {
   /** null means: run the embedded PostgreSQL. */
   readonly url: string | null;
+  /** PostgreSQL itself, for start-up work (budget facts, migrations, sample data); null: `url`. */
+  readonly directUrl: string | null;
+  /** 'pgbouncer': `url` is PgBouncer in transaction pooling, so no session state and no startup parameters. */
+  readonly pooler: Pooler;
   /** Connections for the whole deployment (all replicas), or 'auto' to read them from the server. */
   readonly connectionBudget: number | 'auto';
   readonly reservedConnections: number;
@@ -52,7 +67,7 @@ export interface DbConfig {
   readonly maxQueue: number;
   /** Statements slower than this are logged (text without parameters); 0: off. */
   readonly slowQueryMs: number;
-  /** client_connection_check_interval on our sessions: a dead worker's running statements end this soon. 0: not set. */
+  /** client_connection_check_interval on our sessions: a dead worker's running statements end this soon. 0: not set (always so behind PgBouncer). */
   readonly clientCheckIntervalMs: number;
   readonly migrate: boolean;
   readonly sampleData: boolean;
@@ -69,6 +84,8 @@ export interface ClusterConfig {
   /** Under pm2: replacements `pm2 reload` runs at once beside the instances they replace. */
   readonly pm2ReloadParallel: number;
   readonly maxCrashes: number;
+  /** Keep one loaded spare process to take a dead worker's place (no connections until it does). */
+  readonly spare: boolean;
   readonly crashWindowMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -124,6 +141,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const num = (k: string) => v[k] as number;
   const opt = (k: string) => (v[k] === undefined ? null : (v[k] as number));
   const url = (v.DATABASE_URL as string | undefined) ?? null;
+  const pooler = v.DB_POOLER as Pooler;
 
   return deepFreeze({
     nodeEnv: v.NODE_ENV as Config['nodeEnv'],
@@ -146,9 +164,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       readsRequireAuth: v.READS_REQUIRE_AUTH as boolean,
       bulkMaxBytes: num('BULK_MAX_BYTES'),
       bulkStatementTimeoutMs: num('BULK_STATEMENT_TIMEOUT_MS'),
+      cors: { origins: (v.CORS_ORIGINS as string[] | undefined) ?? [], maxAgeS: num('CORS_MAX_AGE_S') },
     },
     db: {
       url,
+      directUrl: (v.DATABASE_DIRECT_URL as string | undefined) ?? null,
+      pooler,
       connectionBudget: v.DB_CONNECTION_BUDGET as number | 'auto',
       reservedConnections: num('DB_RESERVED_CONNECTIONS'),
       replicas: num('APP_REPLICAS'),
@@ -157,10 +178,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       idleTimeoutMs: num('DB_IDLE_TIMEOUT_MS'),
       maxLifetimeS: num('DB_MAX_LIFETIME_S'),
       startupWaitMs: num('DB_STARTUP_WAIT_MS'),
-      preparedStatements: v.DB_PREPARED_STATEMENTS as boolean,
+      preparedStatements: (v.DB_PREPARED_STATEMENTS as boolean | undefined) ?? pooler === 'none',
       maxQueue: num('DB_MAX_QUEUE'),
       slowQueryMs: num('DB_SLOW_QUERY_MS'),
-      clientCheckIntervalMs: num('DB_CLIENT_CHECK_INTERVAL_MS'),
+      // PgBouncer (before 1.20) refuses startup options, and a SET would outlive the transaction.
+      clientCheckIntervalMs: pooler === 'none' ? num('DB_CLIENT_CHECK_INTERVAL_MS') : 0,
       migrate: v.DB_MIGRATE as boolean,
       sampleData: (v.DB_SAMPLE_DATA as boolean | undefined) ?? url === null,
     },
@@ -172,6 +194,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       workers: num('WEB_CONCURRENCY'),
       pm2ReloadParallel: num('PM2_RELOAD_PARALLEL'),
       maxCrashes: num('WORKER_MAX_CRASHES'),
+      spare: v.WORKER_SPARE as boolean,
       crashWindowMs: num('WORKER_CRASH_WINDOW_MS'),
       backoffBaseMs: num('WORKER_BACKOFF_BASE_MS'),
       backoffMaxMs: num('WORKER_BACKOFF_MAX_MS'),
@@ -224,6 +247,8 @@ export function workerStopTimeoutMs(config: Config): number {
  * client_connection_check_interval (or when the statement ends, if unset).
  */
 export function deadWorkerGraceMs(config: Config): number {
+  // Behind PgBouncer the dead worker's connections were PgBouncer's clients, and its server pool holds the budget.
+  if (config.db.pooler === 'pgbouncer') return 0;
   return (config.db.clientCheckIntervalMs > 0 ? config.db.clientCheckIntervalMs : config.db.statementTimeoutMs) + 500;
 }
 

@@ -9,6 +9,24 @@ const ms = (def: number, min = 0) => Joi.number().integer().min(min).default(def
 const count = (def: number, min = 1) => Joi.number().integer().min(min).default(def);
 const port = () => Joi.number().port().messages({ 'number.port': 'must be a TCP port from 0 to 65535' });
 const flag = () => Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
+// As a browser sends Origin: scheme://host[:port] and nothing after it, not even a slash.
+const ORIGIN = /^https?:\/\/[^/?#@\s]+$/i;
+/** A comma-separated list of origins, or `*`, validated and normalized (lower-case host, no default port). */
+const corsOrigins = () =>
+  Joi.string()
+    .custom((value: string, helpers) => {
+      const origins: string[] = [];
+      for (const item of value.split(',').map((s) => s.trim())) {
+        if (item === '') continue;
+        const origin = item === '*' ? item : ORIGIN.test(item) && URL.canParse(item) ? new URL(item).origin : null;
+        if (origin === null) return helpers.error('cors.origin', { origin: item });
+        origins.push(origin);
+      }
+      return [...new Set(origins)];
+    })
+    .messages({
+      'cors.origin': 'has "{#origin}", which is neither * nor an origin such as https://app.example.org:8443',
+    });
 
 export const envSchema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
@@ -36,11 +54,15 @@ export const envSchema = Joi.object({
   READS_REQUIRE_AUTH: flag().default(false),
   BULK_MAX_BYTES: count(268_435_456),
   BULK_STATEMENT_TIMEOUT_MS: ms(300_000, 1),
+  // Unset or empty: CORS closed (no browser on another origin may read answers).
+  CORS_ORIGINS: corsOrigins(),
+  CORS_MAX_AGE_S: count(600, 0),
 
   WEB_CONCURRENCY: count(os.availableParallelism()),
   // pm2 7 replaces this many instances at once on reload (PM2_CONCURRENT_ACTIONS, default 2).
   PM2_RELOAD_PARALLEL: count(2),
   WORKER_MAX_CRASHES: count(5),
+  WORKER_SPARE: flag().default(true),
   WORKER_CRASH_WINDOW_MS: ms(60_000, 1),
   WORKER_BACKOFF_BASE_MS: ms(250, 1),
   WORKER_BACKOFF_MAX_MS: ms(10_000, 1),
@@ -48,6 +70,11 @@ export const envSchema = Joi.object({
   DATABASE_URL: Joi.string()
     .uri({ scheme: ['postgres', 'postgresql'] })
     .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' }),
+  // PostgreSQL itself, for start-up work a transaction pooler cannot carry (migrations hold a session lock).
+  DATABASE_DIRECT_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' }),
+  DB_POOLER: Joi.string().valid('none', 'pgbouncer').default('none'),
   DB_CONNECTION_BUDGET: Joi.alternatives()
     .try(Joi.string().valid('auto'), Joi.number().integer().min(1))
     .default('auto')
@@ -63,7 +90,8 @@ export const envSchema = Joi.object({
   DB_IDLE_TIMEOUT_MS: ms(10_000, 0),
   DB_MAX_LIFETIME_S: count(1_800, 0),
   DB_STARTUP_WAIT_MS: ms(30_000),
-  DB_PREPARED_STATEMENTS: flag().default(true),
+  // No default here on purpose: unset means "on, unless DB_POOLER=pgbouncer" (PgBouncer < 1.21 cannot carry them).
+  DB_PREPARED_STATEMENTS: flag(),
   DB_MAX_QUEUE: count(1_000, 0),
   DB_SLOW_QUERY_MS: ms(1_000),
   DB_CLIENT_CHECK_INTERVAL_MS: ms(1_000),
@@ -103,6 +131,8 @@ function crossFieldProblem(env: Record<string, unknown>): string | null {
     return `METRICS_PORT=${metricsPort} must differ from PORT=${n('PORT')}: the metrics listener has no authentication`;
   }
   const budget = env.DB_CONNECTION_BUDGET;
+  const poolerProblem = pgbouncerProblem(env);
+  if (poolerProblem) return poolerProblem;
   if (typeof budget === 'number') {
     const perHost = Math.floor(budget / n('APP_REPLICAS'));
     if (perHost < n('WEB_CONCURRENCY')) {
@@ -112,6 +142,34 @@ function crossFieldProblem(env: Record<string, unknown>): string | null {
         'each worker needs at least one'
       );
     }
+  }
+  return null;
+}
+
+/**
+ * Behind PgBouncer in transaction pooling a session outlives no transaction, so
+ * what needs one (start-up migrations, the sample-data lock) must reach
+ * PostgreSQL directly, and the budget is PgBouncer's server pool, which the
+ * server's max_connections cannot tell us.
+ */
+function pgbouncerProblem(env: Record<string, unknown>): string | null {
+  if (env.DB_POOLER !== 'pgbouncer') return null;
+  if (env.DATABASE_URL === undefined) {
+    return 'DB_POOLER=pgbouncer needs DATABASE_URL pointing at PgBouncer (the embedded PostgreSQL has none in front)';
+  }
+  if (env.DB_CONNECTION_BUDGET === 'auto') {
+    return (
+      'DB_POOLER=pgbouncer needs DB_CONNECTION_BUDGET set to the server connections PgBouncer may open for this ' +
+      'database (its max_db_connections); "auto" would read max_connections, which PgBouncer, not aquifer, is held to'
+    );
+  }
+  const sessionWork = ['DB_MIGRATE', 'DB_SAMPLE_DATA'].filter((k) => env[k] === true);
+  if (sessionWork.length > 0 && env.DATABASE_DIRECT_URL === undefined) {
+    return (
+      `DB_POOLER=pgbouncer with ${sessionWork.map((k) => `${k}=true`).join(' and ')} needs DATABASE_DIRECT_URL ` +
+      '(PostgreSQL itself): they hold a session lock that transaction pooling cannot keep. ' +
+      'Set it, or set DB_MIGRATE=false and run "npm run migrate" against the database directly'
+    );
   }
   return null;
 }

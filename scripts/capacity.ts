@@ -137,7 +137,7 @@ async function readLiveFacts(url: string): Promise<LiveFacts> {
       limits: (await readServerFacts(db)).limits,
       others: await findOtherApplications(db, config.appName),
     }),
-    config.db.statementTimeoutMs,
+    { queryTimeoutMs: config.db.statementTimeoutMs },
   );
 }
 

@@ -25,7 +25,10 @@ export async function withScriptDatabase<T>(
       ? await startEmbeddedPostgres({ dataDir: config.embedded.dataDir, port: config.embedded.port, logger })
       : null;
   try {
-    const url = config.db.url ?? (embedded?.url as string);
+    if (config.db.pooler === 'pgbouncer' && config.db.directUrl === null) {
+      throw new Error('behind PgBouncer, scripts need DATABASE_DIRECT_URL: they migrate first, under a session lock');
+    }
+    const url = config.db.directUrl ?? config.db.url ?? (embedded?.url as string);
     // A script has no request waiting on it: give the connection as long as start-up would get.
     const connectTimeoutMs = Math.max(config.db.acquireTimeoutMs, config.db.startupWaitMs);
     const connect = <R>(fnOnDb: (db: Db) => Promise<R>) =>

@@ -10,13 +10,19 @@ export function startupSummary(config: Config, prepared: PreparedDatabase, embed
   const { plan, facts } = prepared;
   const l = facts.limits;
   const reserved = `max_connections ${l.maxConnections} − superuser_reserved ${l.superuserReservedConnections} − reserved ${l.reservedConnections} − headroom ${config.db.reservedConnections}`;
+  const pgbouncer = config.db.pooler === 'pgbouncer';
   const source =
     plan.source === 'auto'
       ? `auto: ${reserved} = ${plan.usable}, ÷ ${config.db.replicas} replica(s)`
-      : `DB_CONNECTION_BUDGET=${String(config.db.connectionBudget)} ÷ ${config.db.replicas} replica(s); server allows ${plan.usable}`;
+      : `DB_CONNECTION_BUDGET=${String(config.db.connectionBudget)}${pgbouncer ? " (PgBouncer's server pool)" : ''} ÷ ${config.db.replicas} replica(s); server allows ${plan.usable}`;
+  const where = embedded
+    ? 'embedded'
+    : pgbouncer
+      ? 'DATABASE_URL through PgBouncer, transaction pooling'
+      : 'DATABASE_URL';
   const sample = prepared.sampleData;
   return (
-    `aquifer ready: PostgreSQL ${facts.version} (${embedded ? 'embedded' : 'DATABASE_URL'}); ` +
+    `aquifer ready: PostgreSQL ${facts.version} (${where}); ` +
     `budget ${plan.perHost} connections on this host (${source}); ` +
     `${plan.shares.length} workers; pools ${plan.shares.join('/')}; ` +
     `http://${config.http.host}:${config.http.port}` +

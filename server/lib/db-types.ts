@@ -92,6 +92,11 @@ export interface PoolOptions {
   readonly slowQueryMs: number;
   /** Sets client_connection_check_interval (PostgreSQL 14+) on each connection; 0 or absent: not set. */
   readonly clientCheckIntervalMs?: number;
+  /**
+   * The URL is a transaction pooler (PgBouncer): no session state survives a transaction, so
+   * no startup parameters are sent (statement_timeout and the rest come from the role's settings).
+   */
+  readonly transactionPooler?: boolean;
   readonly logger: Logger;
   readonly observer?: PoolObserver;
 }

@@ -8,7 +8,13 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Database, Db, PoolOptions, Sql, TransactionOptions, Tx } from './db-types';
-import { DatabaseQueryError, DatabaseUnavailableError, PoolSaturatedError, PoolTimeoutError } from './errors';
+import {
+  DatabaseQueryError,
+  DatabaseUnavailableError,
+  PoolSaturatedError,
+  PoolTimeoutError,
+  QueryTimeoutError,
+} from './errors';
 import { resizePool } from './pool-resize';
 import { statementHook, timeStatement, type StatementHook } from './statement-timing';
 import { shedGate } from './wait-estimate';
@@ -16,7 +22,7 @@ import { shedGate } from './wait-estimate';
 export type { Database, Db, PoolOptions, PoolStats, Sql, TransactionOptions, Tx } from './db-types';
 
 /** Margin by which the client-side query timeout trails the server's statement_timeout. */
-const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
+export const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -50,9 +56,11 @@ export function translateError(err: unknown, acquireTimeoutMs: number): unknown 
   if (message === 'timeout exceeded when trying to connect') {
     return new PoolTimeoutError(acquireTimeoutMs);
   }
+  // pg's own query_timeout (it trails statement_timeout, so the server did not cancel in time).
+  if (message === 'Query read timeout') return new QueryTimeoutError(err);
   if (
     (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) ||
-    (typeof message === 'string' && /^Connection terminated|not queryable|Query read timeout/.test(message))
+    (typeof message === 'string' && /^Connection terminated|not queryable/.test(message))
   ) {
     return new DatabaseUnavailableError(err);
   }
@@ -140,14 +148,18 @@ export function createDatabase(opts: PoolOptions): Database {
     connectionTimeoutMillis: opts.acquireTimeoutMs,
     idleTimeoutMillis: opts.idleTimeoutMs,
     maxLifetimeSeconds: opts.maxLifetimeS,
-    statement_timeout: opts.statementTimeoutMs,
-    // A transaction left idle as long as a statement may run has been abandoned.
-    idle_in_transaction_session_timeout: opts.statementTimeoutMs,
     // Enforced by the client only; must trail statement_timeout so the server cancels first.
     query_timeout: opts.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+    // PgBouncer refuses these startup parameters; behind it the role's settings apply instead.
+    ...(!opts.transactionPooler && {
+      statement_timeout: opts.statementTimeoutMs,
+      // A transaction left idle as long as a statement may run has been abandoned.
+      idle_in_transaction_session_timeout: opts.statementTimeoutMs,
+    }),
     // So a statement whose worker died ends within the interval instead of running to its timeout
     // while still counted by max_connections. Sent as a startup option: no extra round trip.
-    ...(opts.clientCheckIntervalMs &&
+    ...(!opts.transactionPooler &&
+      opts.clientCheckIntervalMs &&
       opts.clientCheckIntervalMs > 0 && {
         options: `-c client_connection_check_interval=${opts.clientCheckIntervalMs}`,
       }),
@@ -327,8 +339,15 @@ export async function withSingleConnection<T>(
   applicationName: string,
   connectTimeoutMs: number,
   fn: (db: Db) => Promise<T>,
-  /** Client-side limit per statement; 0 (the default) for none, e.g. for long migrations. */
-  queryTimeoutMs = 0,
+  {
+    queryTimeoutMs = 0,
+    preparedStatements = false,
+  }: {
+    /** Client-side limit per statement; 0 (the default) for none, e.g. for long migrations. */
+    readonly queryTimeoutMs?: number;
+    /** Send statements that have a name as named (prepared) ones. */
+    readonly preparedStatements?: boolean;
+  } = {},
 ): Promise<T> {
   const client = new pg.Client({
     connectionString,
@@ -346,7 +365,7 @@ export async function withSingleConnection<T>(
     throw translateError(err, connectTimeoutMs);
   }
   try {
-    return await fn(bindDb(client, { preparedStatements: false, acquireTimeoutMs: connectTimeoutMs }));
+    return await fn(bindDb(client, { preparedStatements, acquireTimeoutMs: connectTimeoutMs }));
   } finally {
     await client.end().catch(() => undefined);
   }

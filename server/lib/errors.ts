@@ -213,3 +213,15 @@ export class DatabaseUnavailableError extends Error {
     this.name = 'DatabaseUnavailableError';
   }
 }
+
+/**
+ * The client-side query timeout fired: the server did not cancel the statement
+ * in time (behind PgBouncer, only the role's statement_timeout can). The
+ * connection may still be running it, so it is discarded like a broken one.
+ */
+export class QueryTimeoutError extends DatabaseUnavailableError {
+  constructor(cause: unknown) {
+    super(cause);
+    this.name = 'QueryTimeoutError';
+  }
+}

@@ -5,6 +5,7 @@ import { withSingleConnection } from './db';
 import { DatabaseQueryError, DatabaseUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { migrate } from './migrate';
+import { probeNamedStatements } from './named-statement-probe';
 import { readServerFacts, type ServerFacts } from './server-facts';
 import { NO_SAMPLE_DATA, loadSampleDataOnce, type SampleDataCounts } from '../seed/sample';
 
@@ -27,7 +28,8 @@ function isNotUpYet(err: unknown): boolean {
 }
 
 /**
- * Start-up work on one short-lived connection, closed before any pool opens:
+ * Start-up work on one short-lived connection (to DATABASE_DIRECT_URL when set:
+ * a transaction pooler cannot hold the migrations' session lock), closed before any pool opens:
  * read the live limits, plan the budget (throws BudgetError when it cannot
  * hold), apply migrations and load the sample data when configured.
  */
@@ -42,23 +44,65 @@ export async function prepareDatabase(
   const deadline = Date.now() + config.db.startupWaitMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withSingleConnection(url, applicationName, config.db.acquireTimeoutMs, async (db) => {
-        const facts = await readServerFacts(db);
-        const plan = planBudget({
-          requested: config.db.connectionBudget,
-          limits: facts.limits,
-          headroom: config.db.reservedConnections,
-          replicas: config.db.replicas,
-          workers: plannedWorkers,
-        });
-        const migrationsApplied = config.db.migrate ? await migrate(db, logger) : [];
-        const sampleData = config.db.sampleData ? await loadSampleDataOnce(db) : NO_SAMPLE_DATA;
-        return { facts, plan, migrationsApplied, sampleData };
+      return await withSingleConnection(
+        config.db.directUrl ?? url,
+        applicationName,
+        config.db.acquireTimeoutMs,
+        async (db) => {
+          const facts = await readServerFacts(db);
+          const plan = planBudget({
+            requested: config.db.connectionBudget,
+            limits: facts.limits,
+            headroom: config.db.reservedConnections,
+            replicas: config.db.replicas,
+            workers: plannedWorkers,
+          });
+          const migrationsApplied = config.db.migrate ? await migrate(db, logger) : [];
+          const sampleData = config.db.sampleData ? await loadSampleDataOnce(db) : NO_SAMPLE_DATA;
+          return { facts, plan, migrationsApplied, sampleData };
+        },
+      ).then(async (prepared) => {
+        if (config.db.pooler === 'pgbouncer') await checkPooledSession(url, applicationName, config, logger);
+        return prepared;
       });
     } catch (err) {
       if (!isNotUpYet(err) || Date.now() + RETRY_INTERVAL_MS > deadline) throw err;
       if (attempt === 1) logger.warn({ err }, 'database not reachable yet; retrying');
       await sleep(RETRY_INTERVAL_MS);
     }
+  }
+}
+
+/**
+ * Behind PgBouncer our timeouts are not sent (it refuses startup parameters), so
+ * the server must apply its own: warn when a statement may run forever. Also
+ * proves the pooler answers before any worker relies on it.
+ */
+async function checkPooledSession(url: string, applicationName: string, config: Config, logger: Logger): Promise<void> {
+  const row = await withSingleConnection(url, applicationName, config.db.acquireTimeoutMs, (db) =>
+    db.one<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>({
+      text: `SELECT current_setting('statement_timeout') AS statement_timeout,
+                    current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout`,
+    }),
+  );
+  if (row.statement_timeout === '0') {
+    logger.warn(
+      { statementTimeoutMs: config.db.statementTimeoutMs },
+      'behind PgBouncer the server sets no statement_timeout, so only the client-side query timeout bounds a ' +
+        `statement: ALTER ROLE <role> SET statement_timeout = '${config.db.statementTimeoutMs}ms'`,
+    );
+  }
+  logger.info(row, 'through PgBouncer (transaction pooling): session settings come from the server');
+  if (!config.db.preparedStatements) return;
+  const verdict = await probeNamedStatements(url, applicationName, config.db.acquireTimeoutMs);
+  if (verdict === 'lost') {
+    throw new Error(
+      'DB_PREPARED_STATEMENTS=true, but PgBouncer lost a named statement between its server connections ' +
+        '(PgBouncer before 1.21, or max_prepared_statements = 0): set DB_PREPARED_STATEMENTS=false, ' +
+        "or max_prepared_statements in PgBouncer's configuration",
+    );
+  }
+  if (verdict === 'inconclusive') {
+    logger.warn('could not check that PgBouncer carries named statements (its pool has one server connection)');
   }
 }

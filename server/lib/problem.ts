@@ -4,6 +4,7 @@ import {
   DatabaseUnavailableError,
   PoolSaturatedError,
   PoolTimeoutError,
+  QueryTimeoutError,
   type FieldError,
   type Problem,
 } from './errors';
@@ -31,6 +32,7 @@ export function toProblem(err: unknown, hints: ConstraintHints = {}): Problem {
   if (err instanceof PoolTimeoutError) return busy('database-busy', 'All database connections are busy');
   if (err instanceof PoolSaturatedError)
     return busy('queue-full', 'The database is too busy to serve this request in time');
+  if (err instanceof QueryTimeoutError) return queryTimeout;
   if (err instanceof DatabaseUnavailableError) return databaseUnavailable();
   const fromParser = fromBodyParser(err);
   if (fromParser) return fromParser;
@@ -52,6 +54,14 @@ const databaseUnavailable = (): Problem => ({
   title: 'Service unavailable',
   detail: 'The database is unavailable; retry shortly.',
   retryAfterS: UNAVAILABLE_RETRY_AFTER_S,
+});
+
+/** Cancelled by the server (57014) or given up by the client: the same answer either way. */
+const queryTimeout: Problem = Object.freeze({
+  code: 'query-timeout',
+  status: 503,
+  title: 'Service unavailable',
+  detail: 'The request took too long and was cancelled.',
 });
 
 /** SQLSTATE → HTTP (design.md §4). The final return is the default for every code not listed. */
@@ -116,14 +126,7 @@ export function fromSqlState(err: DatabaseQueryError, hints: ConstraintHints = {
       retryAfterS: TRANSIENT_RETRY_AFTER_S,
     };
   }
-  if (code === '57014') {
-    return {
-      code: 'query-timeout',
-      status: 503,
-      title: 'Service unavailable',
-      detail: 'The request took too long and was cancelled.',
-    };
-  }
+  if (code === '57014') return queryTimeout;
   if (code.startsWith('53')) {
     return {
       code: 'database-overloaded',

@@ -12,6 +12,7 @@ import {
   type PoolShape,
   type Run,
 } from '../support/error-app';
+import { throughPgbouncer } from '../support/env';
 import { captureLogs, logLinesFor } from '../support/log-capture';
 import { expectProblem } from '../support/problem-assertions';
 import { waitFor } from '../support/wait-for';
@@ -93,7 +94,8 @@ describe('SQLSTATE → HTTP through the real db module and error middleware', ()
     },
   );
 
-  it('maps a statement timeout (57014) to 503, cancelled by the server', async () => {
+  // Behind PgBouncer no statement_timeout is sent: the server cancels only what the role's own setting says.
+  (throughPgbouncer() ? it.skip : it)('maps a statement timeout (57014) to 503, cancelled by the server', async () => {
     const slow = appFor(pool({ name: 'dberr-slow', max: 1, statementTimeoutMs: 200 }), {
       sleep: sql('SELECT pg_sleep(3)'),
     });
@@ -104,6 +106,25 @@ describe('SQLSTATE → HTTP through the real db module and error middleware', ()
     expect(Date.now() - started).toBeLessThan(2_500);
     expectNothingLeaked(res, '57014');
     await expectLoggedWith('slow-query', 50, '57014');
+  });
+});
+
+describe('a statement the server does not cancel', () => {
+  it('ends at the client-side timeout as 503 query-timeout, and its connection is not reused', async () => {
+    // No startup parameters, as behind PgBouncer: only pg's query_timeout (statement timeout + 2 s) bounds it.
+    const db = pool({ name: 'dberr-client-timeout', max: 1, statementTimeoutMs: 200, transactionPooler: true });
+    const slow = appFor(db, { sleep: sql('SELECT pg_sleep(4)'), quick: sql('SELECT 1') });
+    const started = Date.now();
+    const res = await request(slow).get('/case/sleep').set('X-Request-Id', 'client-timeout');
+    const elapsedMs = Date.now() - started;
+    expectProblem(res, 503, 'query-timeout');
+    expect(elapsedMs).toBeGreaterThanOrEqual(2_100);
+    expect(elapsedMs).toBeLessThan(3_900);
+    const lines = await logLinesFor(logs, 'client-timeout');
+    expect(JSON.stringify(lines)).toContain('QueryTimeoutError');
+    // The only connection was still busy with the sleep: it was discarded, so the next request gets a fresh one.
+    await request(slow).get('/case/quick').expect(200);
+    expect(db.stats().total).toBe(1);
   });
 });
 

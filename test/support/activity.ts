@@ -37,7 +37,7 @@ export function sampleActivity(url: string, database: string, pattern: string, i
       }
       // Bounded: a stuck sample fails the test instead of hanging it.
     },
-    5_000,
+    { queryTimeoutMs: 5_000 },
   );
   return {
     stop: async () => {

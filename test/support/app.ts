@@ -4,6 +4,7 @@ import { buildApp } from '../../server/app';
 import { createDatabase, type Database } from '../../server/lib/db';
 import { createLogger } from '../../server/lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from '../../server/metrics/registry';
+import { poolerOptions } from './env';
 
 export interface TestApp {
   readonly app: Express;
@@ -51,7 +52,7 @@ export function buildTestApp(url: string, opts: TestAppOptions = {}): TestApp {
     statementTimeoutMs: opts.statementTimeoutMs ?? 5_000,
     idleTimeoutMs: 1_000,
     maxLifetimeS: 0,
-    preparedStatements: true,
+    ...poolerOptions(),
     maxQueue: opts.maxQueue ?? 1_000,
     slowQueryMs: opts.slowQueryMs ?? 0,
     logger,

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { withSingleConnection, type Db } from '../../server/lib/db';
-import { testEnv, withDatabase } from './env';
+import { appUrl, testEnv, withDatabase } from './env';
 
 export interface TestDatabase {
   readonly name: string;
+  /** For the app: through PgBouncer when the run uses it (npm run test:pgbouncer). */
   readonly url: string;
+  /** PostgreSQL itself, for set-up, assertions and anything that needs a session. */
+  readonly directUrl: string;
   /** Runs statements on a fresh connection to this database (for setup and assertions). */
   query<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   drop(): Promise<void>;
@@ -20,11 +23,12 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   await withSingleConnection(adminUrl, 'aquifer:test', 10_000, (db) =>
     db.exec({ text: `CREATE DATABASE ${name} TEMPLATE ${testEnv('templateDb')}` }),
   );
-  const url = withDatabase(adminUrl, name);
+  const directUrl = withDatabase(adminUrl, name);
   return {
     name,
-    url,
-    query: (fn) => withSingleConnection(url, 'aquifer:test', 10_000, fn),
+    url: appUrl(directUrl),
+    directUrl,
+    query: (fn) => withSingleConnection(directUrl, 'aquifer:test', 10_000, fn),
     drop: () =>
       withSingleConnection(adminUrl, 'aquifer:test', 10_000, (db) =>
         db.exec({ text: `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` }),

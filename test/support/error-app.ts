@@ -5,6 +5,7 @@ import type { Logger } from '../../server/lib/logger';
 import { problemMiddleware } from '../../server/lib/problem-middleware';
 import { requestEnvelope } from '../../server/lib/request-envelope';
 import type { TestDatabase } from './database';
+import { poolerOptions } from './env';
 
 /** Tables whose constraints produce each SQLSTATE for real. Names start with dbe_ so a leak is easy to spot. */
 export const ERROR_SCHEMA_SQL = `
@@ -28,6 +29,8 @@ export interface PoolShape {
   readonly max: number;
   readonly acquireTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
+  /** Overrides the run's pooler mode: true sends no startup parameters (no server-side statement_timeout). */
+  readonly transactionPooler?: boolean;
 }
 
 /** A real pool from the real db module. */
@@ -40,7 +43,8 @@ export function testPool(database: TestDatabase, logger: Logger, shape: PoolShap
     statementTimeoutMs: shape.statementTimeoutMs ?? 5_000,
     idleTimeoutMs: 10_000,
     maxLifetimeS: 0,
-    preparedStatements: true,
+    ...poolerOptions(),
+    ...(shape.transactionPooler !== undefined && { transactionPooler: shape.transactionPooler }),
     maxQueue: 1_000,
     slowQueryMs: 0,
     logger,

@@ -6,11 +6,13 @@ import { withSingleConnection } from '../../server/lib/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/lib/embedded-postgres';
 import { migrate } from '../../server/lib/migrate';
 import { freePort } from './ports';
-import { TEST_ENV, withDatabase } from './env';
+import { TEST_ENV, throughPgbouncer, withDatabase } from './env';
+import { startPgbouncer, type Pgbouncer } from './pgbouncer';
 
 declare global {
   // Handed from set-up to tear-down, which jest runs in the same process.
-  var __aquiferTestPostgres: { server: EmbeddedPostgres | null; root: string | null } | undefined;
+  var __aquiferTestPostgres:
+    { server: EmbeddedPostgres | null; root: string | null; pgbouncer: Pgbouncer | null } | undefined;
 }
 
 const TEMPLATE = 'aquifer_template';
@@ -25,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   const external = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   let server: EmbeddedPostgres | null = null;
   let root: string | null = null;
+  let pgbouncer: Pgbouncer | null = null;
   let adminUrl: string;
   if (external) {
     adminUrl = external;
@@ -43,7 +46,6 @@ export default async function globalSetup(): Promise<void> {
     process.env[TEST_ENV.dataDir] = server.dataDir;
     process.env[TEST_ENV.port] = String(port);
   }
-  globalThis.__aquiferTestPostgres = { server, root };
 
   await withSingleConnection(adminUrl, 'aquifer:test-setup', 10_000, async (db) => {
     await db.exec({ text: `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)` });
@@ -52,6 +54,12 @@ export default async function globalSetup(): Promise<void> {
   await withSingleConnection(withDatabase(adminUrl, TEMPLATE), 'aquifer:test-setup', 10_000, (db) =>
     migrate(db, logger),
   );
+  if (throughPgbouncer()) {
+    // Enough server connections for any one file's pools; PgBouncer's own limit is what is under test.
+    pgbouncer = await startPgbouncer({ upstreamUrl: adminUrl, poolSize: 20 });
+    process.env[TEST_ENV.pgbouncerPort] = String(pgbouncer.port);
+  }
+  globalThis.__aquiferTestPostgres = { server, root, pgbouncer };
   process.env[TEST_ENV.adminUrl] = adminUrl;
   process.env[TEST_ENV.templateDb] = TEMPLATE;
 }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ConfigError, loadConfig, type Config } from '../../config/index';
+import { ConfigError, deadWorkerGraceMs, loadConfig, type Config } from '../../config/index';
 
 type Env = Record<string, string | undefined>;
 
@@ -119,7 +119,8 @@ describe('loadConfig result is deeply frozen', () => {
   });
 
   it('covers every nested section', () => {
-    expect(objectsIn(config)).toHaveLength(8);
+    // The config, its 7 sections, api.cors and its origins list.
+    expect(objectsIn(config)).toHaveLength(10);
   });
 });
 
@@ -162,6 +163,44 @@ describe('loadConfig refuses bad values, naming the variable and the value', () 
   });
 });
 
+/** The smallest valid PgBouncer set-up: migrations run elsewhere. */
+const PGBOUNCER: Env = {
+  DB_POOLER: 'pgbouncer',
+  DATABASE_URL: 'postgres://app@pgbouncer:6432/a',
+  DB_CONNECTION_BUDGET: '20',
+  DB_MIGRATE: 'false',
+  WEB_CONCURRENCY: '2',
+};
+
+describe('DB_POOLER=pgbouncer', () => {
+  it.each<[string, Env, (c: Config) => unknown, unknown]>([
+    ['no pooler ⇒ prepared statements on', {}, (c) => c.db.preparedStatements, true],
+    ['PgBouncer ⇒ prepared statements off (1.18 cannot carry them)', PGBOUNCER, (c) => c.db.preparedStatements, false],
+    [
+      'PgBouncer ≥ 1.21 may turn them back on',
+      { ...PGBOUNCER, DB_PREPARED_STATEMENTS: 'true' },
+      (c) => c.db.preparedStatements,
+      true,
+    ],
+    ['no pooler ⇒ the check interval is sent', {}, (c) => c.db.clientCheckIntervalMs, 1000],
+    ['PgBouncer ⇒ no startup option', PGBOUNCER, (c) => c.db.clientCheckIntervalMs, 0],
+    ['direct URL unset ⇒ null', PGBOUNCER, (c) => c.db.directUrl, null],
+    [
+      'direct URL kept',
+      { ...PGBOUNCER, DATABASE_DIRECT_URL: 'postgres://db:5432/a' },
+      (c) => c.db.directUrl,
+      'postgres://db:5432/a',
+    ],
+  ])('%s', (_name, env, read, expected) => {
+    expect(read(load(env))).toEqual(expected);
+  });
+
+  it('re-forks a dead worker at once behind PgBouncer: its server pool holds the budget', () => {
+    expect(deadWorkerGraceMs(load(PGBOUNCER))).toBe(0);
+    expect(deadWorkerGraceMs(load({}))).toBe(1_500);
+  });
+});
+
 describe('loadConfig cross-field rules', () => {
   it.each<[string, Env, string[]]>([
     [
@@ -199,6 +238,28 @@ describe('loadConfig cross-field rules', () => {
       { DB_CONNECTION_BUDGET: '10', APP_REPLICAS: '3', WEB_CONCURRENCY: '4' },
       ['DB_CONNECTION_BUDGET=10', 'APP_REPLICAS=3', 'WEB_CONCURRENCY=4'],
     ],
+    [
+      'PgBouncer without DATABASE_URL',
+      { DB_POOLER: 'pgbouncer', DB_CONNECTION_BUDGET: '10', DB_MIGRATE: 'false' },
+      ['DB_POOLER=pgbouncer', 'DATABASE_URL'],
+    ],
+    [
+      'PgBouncer with an automatic budget',
+      { ...PGBOUNCER, DB_CONNECTION_BUDGET: undefined },
+      ['DB_POOLER=pgbouncer', 'DB_CONNECTION_BUDGET', 'max_db_connections'],
+    ],
+    [
+      'PgBouncer migrating without a direct URL',
+      { ...PGBOUNCER, DB_MIGRATE: undefined },
+      ['DB_POOLER=pgbouncer', 'DB_MIGRATE=true', 'DATABASE_DIRECT_URL'],
+    ],
+    [
+      'PgBouncer loading sample data without a direct URL',
+      { ...PGBOUNCER, DB_SAMPLE_DATA: 'true' },
+      ['DB_SAMPLE_DATA=true', 'DATABASE_DIRECT_URL'],
+    ],
+    ['an unknown pooler', { DB_POOLER: 'pgpool' }, ['DB_POOLER="pgpool"']],
+    ['a direct URL that is not postgres', { DATABASE_DIRECT_URL: 'mysql://db/a' }, ['DATABASE_DIRECT_URL']],
   ])('refuses %s', (_name, env, mentions) => {
     const err = configError(env);
     for (const m of mentions) expect(err.message).toContain(m);
@@ -209,6 +270,11 @@ describe('loadConfig cross-field rules', () => {
     ['request equal to headers', { HTTP_REQUEST_TIMEOUT_MS: '66000' }],
     ['backoff max equal to base', { WORKER_BACKOFF_BASE_MS: '500', WORKER_BACKOFF_MAX_MS: '500' }],
     ['budget equal to the worker count', { DB_CONNECTION_BUDGET: '3', WEB_CONCURRENCY: '3' }],
+    ['PgBouncer with migrations off', PGBOUNCER],
+    [
+      'PgBouncer migrating through a direct URL',
+      { ...PGBOUNCER, DB_MIGRATE: 'true', DATABASE_DIRECT_URL: 'postgres://db:5432/a' },
+    ],
   ])('accepts the boundary: %s', (_name, env) => {
     expect(() => load(env)).not.toThrow();
   });
