@@ -3,6 +3,7 @@ import type { ApiConfig } from '../config';
 import { apiEndpoints, constraintHints } from './api';
 import { createAuthorizer } from './auth/middleware';
 import { healthRouter, type Lifecycle } from './health/routes';
+import { corsMiddleware } from './lib/cors';
 import type { Database } from './lib/db';
 import { API_PREFIX, mountEndpoints } from './lib/endpoint';
 import type { Logger } from './lib/logger';
@@ -44,6 +45,9 @@ export function buildApp(deps: AppDeps): Express {
       onRequestEnd: deps.metrics.observeHttp,
     }),
   );
+  // Mounted only when origins are configured: closed CORS costs no router layer at all.
+  const cors = corsMiddleware(deps.api.cors);
+  if (cors) app.use(cors);
 
   // The API first: it is nearly all of the traffic, and every router passed on the way costs time.
   const authorizer = createAuthorizer(deps.db, deps.api.readsRequireAuth);

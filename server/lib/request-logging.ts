@@ -23,6 +23,16 @@ function levelOf(status: number | null, err: unknown): Level {
   return status >= 400 ? 'warn' : 'info';
 }
 
+/** Our key format (the public prefix is kept: it names the key without being one). */
+const API_KEY = /\b(aq_[0-9a-f]{16}_)[A-Za-z0-9_-]+/g;
+/** Query parameters whose name says they carry a credential. */
+const SECRET_PARAM = /([?&][^=&]*(?:token|key|secret|passw|auth|sig)[^=&]*=)[^&]*/gi;
+
+/** The URL with credentials a client put in it replaced: the API never takes keys there, but clients try. */
+export function withoutSecrets(url: string): string {
+  return url.replace(API_KEY, '$1[redacted]').replace(SECRET_PARAM, '$1[redacted]');
+}
+
 /**
  * Writes the access-log line of one request: one plain object per request and
  * no per-request child logger (a child per request was a measurable part of a
@@ -40,7 +50,7 @@ export function logAccess(logger: Logger, req: Request, res: Response, responseT
   const status = res.writableFinished ? res.statusCode : null;
   const line = {
     reqId: req.id,
-    req: { method: req.method, url, remote: req.socket.remoteAddress },
+    req: { method: req.method, url: query < 0 ? url : withoutSecrets(url), remote: req.socket.remoteAddress },
     res: { status },
     responseTime: Math.round(responseTimeMs),
     ...(err !== undefined && { err }),

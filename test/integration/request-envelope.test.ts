@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
+import { generateApiKey } from '../../server/auth/keys';
 import { requestEnvelope } from '../../server/lib/request-envelope';
 import { setCurrentRoute } from '../../server/lib/request-context';
 import { securityHeaders } from '../../server/lib/security-headers';
@@ -46,6 +47,21 @@ describe('requestEnvelope', () => {
     expect(typeof line?.responseTime).toBe('number');
     // No route was named: the template comes from Express's own match.
     expect(t.ended).toEqual([{ route: 'GET /plain', status: 200, seconds: expect.any(Number) }]);
+  });
+
+  it('logs no credential a client put in the URL, keeping only the key prefix', async () => {
+    const t = envelopedApp();
+    const key = generateApiKey().key;
+    const path = `/plain?limit=2&access_token=${key}&apiKey=hunter2&sig=abc&q=${encodeURIComponent(key)}`;
+    await request(t.app).get(path).set('X-Request-Id', 'env-secret').expect(200);
+    const [line] = await logLinesFor(t.logs, 'env-secret');
+    const logged = JSON.stringify(line);
+    expect(logged).not.toContain(key.slice(20));
+    expect(logged).not.toContain('hunter2');
+    expect(logged).not.toContain('abc');
+    expect((line?.req as { url?: string } | undefined)?.url).toBe(
+      '/plain?limit=2&access_token=[redacted]&apiKey=[redacted]&sig=[redacted]' + `&q=${key.slice(0, 20)}[redacted]`,
+    );
   });
 
   it('says Connection: close while draining', async () => {

@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type Joi from 'joi';
 import request from 'supertest';
 import { apiEndpoints } from '../../server/api';
 import { VOCABULARIES } from '../../server/lexicon/vocabularies';
-import { canonicalTerm } from '../../server/lib/normalize';
 import type { Endpoint } from '../../server/lib/endpoint';
 import { bearer } from '../support/api-keys';
 import { useApiFixture } from '../support/api-fixture';
 import { buildTestApp } from '../support/app';
+import { NUMBER_LITERALS, PROTO_KEYS } from '../support/hostile-input';
+import { echoForms, jsonStrings, serverText } from '../support/leak-check';
+import { seedLinkedRows } from '../support/seed-rows';
 
 /**
  * Every write route, whatever components exist when this runs, gets random and
@@ -43,37 +46,14 @@ const LEAKS: readonly RegExp[] = [
   /DatabaseQueryError|TypeError|RangeError|ReferenceError|SyntaxError|Maximum call stack/,
 ];
 
-/** Every key and string in a parsed JSON value. */
-function stringsIn(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
-  else if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      out.push(k);
-      stringsIn(v, out);
-    }
-  }
-  return out;
-}
+const leakIn = (text: string): RegExp | undefined => LEAKS.find((pattern) => pattern.test(text));
 
 /**
  * The response's text with every echo of the request removed (a 201 returns what
  * was stored, a 400 names the keys sent), so only what the server added is checked.
  */
-function serverText(responseBody: unknown, sent: readonly string[]): string {
-  const { instance: _instance, ...rest } =
-    typeof responseBody === 'object' && responseBody !== null && !Array.isArray(responseBody)
-      ? (responseBody as Record<string, unknown>)
-      : { body: responseBody };
-  const echoes = [...new Set(sent.flatMap((s) => [s, s.trim(), s.normalize('NFC').trim(), canonicalTerm(s)]))]
-    .filter((s) => s.length >= 2)
-    .sort((a, b) => b.length - a.length);
-  return stringsIn(rest)
-    .map((s) => echoes.reduce((acc, e) => acc.split(e).join('\u2400'), s))
-    .join('\n');
-}
-
-const leakIn = (text: string): RegExp | undefined => LEAKS.find((pattern) => pattern.test(text));
+const textAdded = (responseText: string, sent: readonly string[]): string =>
+  serverText(responseText, new Set(sent.flatMap(echoForms)));
 
 // ---- hostile input ------------------------------------------------------------------------------
 
@@ -122,17 +102,6 @@ const DATES = [
   '275760-09-13T00:00:00Z',
 ];
 const TERMS = Object.values(VOCABULARIES).flatMap((v) => [...v.terms]);
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
-const HUGE_NUMBERS = [
-  '1e999',
-  '-1e999',
-  '1e308',
-  '-0',
-  '0.1e-400',
-  '9223372036854775808',
-  '9007199254740993',
-  '123456789012345678901234567890',
-];
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -145,7 +114,7 @@ const hostileNumber = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => raw(JSON.stringify(n))),
   fc.integer().map((n) => raw(String(n))),
   fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map((n) => raw(n.toString())),
-  fc.constantFrom(...HUGE_NUMBERS).map(raw),
+  fc.constantFrom(...NUMBER_LITERALS).map(raw),
 );
 
 /** Values a real client might send: terms, ids, dates, small numbers, short words. */
@@ -230,7 +199,7 @@ function jsonBody(e: Endpoint, ids: readonly string[]): fc.Arbitrary<string> {
 }
 
 function rawTextBody(e: Endpoint, ids: readonly string[]): fc.Arbitrary<string> {
-  const cell = fc.oneof(hostileString, fc.constantFrom(...ids, ...HUGE_NUMBERS), fc.constant('"'));
+  const cell = fc.oneof(hostileString, fc.constantFrom(...ids, ...NUMBER_LITERALS), fc.constant('"'));
   const header = fc.shuffledSubarray([
     'well_id',
     'site_code',
@@ -262,21 +231,10 @@ const described = buildTestApp('postgresql://unused@127.0.0.1:1/none', { poolSiz
 afterAll(() => described.close());
 const writeRoutes = apiEndpoints(described.db, API).filter((e) => e.method !== 'get');
 
-/** A well with an observation and a linked contact, so existing ids lead somewhere; returns every id. */
+/** A well with an observation and a linked contact (a new set per route), so existing ids lead somewhere. */
 async function seedRows(): Promise<string[]> {
-  return t.database.query(async (db) => {
-    const row = await db.one<{ well: string; observation: string; contact: string }>({
-      text: `WITH w AS (INSERT INTO wells (site_code, name, latitude, longitude)
-                        VALUES ('KS-PROP-' || gen_random_uuid(), 'Property well', 37.5, -100.5) RETURNING id),
-                  o AS (INSERT INTO observations (well_id, observed_at, depth_to_water_ft)
-                        SELECT id, now(), 12.5 FROM w RETURNING id),
-                  c AS (INSERT INTO contacts (name) VALUES ('Property contact') RETURNING id),
-                  l AS (INSERT INTO well_contacts (well_id, contact_id, role)
-                        SELECT w.id, c.id, 'owner' FROM w, c RETURNING 1)
-             SELECT w.id AS well, o.id AS observation, c.id AS contact FROM w, o, c, (SELECT count(*) FROM l) n`,
-    });
-    return [row.well, row.observation, row.contact];
-  });
+  const row = await t.database.query((db) => seedLinkedRows(db, `KS-PROP-${randomUUID()}`));
+  return [row.well, row.observation, row.contact];
 }
 
 const pathParam = (ids: readonly string[]) =>
@@ -294,14 +252,13 @@ describe('every write route', () => {
   });
 
   it('flags leaks and ignores echoes (the checker itself)', () => {
-    expect(
-      leakIn(serverText({ detail: 'duplicate key value violates unique constraint "wells_site_code_key"' }, [])),
-    ).toBeDefined();
-    expect(leakIn(serverText({ detail: 'Error\n    at handle (/work/main/server/x.ts:3:4)' }, []))).toBeDefined();
-    expect(leakIn(serverText({ errors: [{ path: 'body.DELETE FROM x' }] }, ['DELETE FROM x']))).toBeUndefined();
-    expect(leakIn(serverText({ instance: '/api/v1/wells/1', detail: 'well 1 does not exist' }, []))).toBeUndefined();
-    expect(leakIn(serverText({ detail: 'required column "observed_at" is missing' }, []))).toBeUndefined();
-    expect(leakIn(serverText({ detail: 'column "observed" does not exist' }, []))).toBeDefined();
+    const leak = (body: unknown, sent: string[] = []) => leakIn(textAdded(JSON.stringify(body), sent));
+    expect(leak({ detail: 'duplicate key value violates unique constraint "wells_site_code_key"' })).toBeDefined();
+    expect(leak({ detail: 'Error\n    at handle (/work/main/server/x.ts:3:4)' })).toBeDefined();
+    expect(leak({ errors: [{ path: 'body.DELETE FROM x' }] }, ['DELETE FROM x'])).toBeUndefined();
+    expect(leak({ instance: '/api/v1/wells/1', detail: 'well 1 does not exist' })).toBeUndefined();
+    expect(leak({ detail: 'required column "observed_at" is missing' })).toBeUndefined();
+    expect(leak({ detail: 'column "observed" does not exist' })).toBeDefined();
   });
 
   it.each(writeRoutes.map((e) => [`${e.method.toUpperCase()} ${e.path}`, e] as const))(
@@ -332,9 +289,9 @@ describe('every write route', () => {
             ...params,
             ...Object.entries(query).flat(),
             ...(sent ? [sent.text, ...sent.text.split(/[\r\n,]+/)] : []),
-            ...(sent?.type === 'application/json' ? stringsIn(tryParse(sent.text)) : []),
+            ...(sent?.type === 'application/json' ? jsonStrings(sent.text) : []),
           ];
-          const text = serverText(res.body, sentStrings);
+          const text = textAdded(res.text ?? '', sentStrings);
           const report = { status: res.status, leak: leakIn(text)?.source ?? null };
           expect({ report, body: res.body as unknown }).toMatchObject({ report: { leak: null } });
           expect(res.status).toBeLessThan(500);
@@ -345,11 +302,3 @@ describe('every write route', () => {
     },
   );
 });
-
-function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
