@@ -160,6 +160,8 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
         startupSummary(config, prepared, embedded !== null),
       ),
     onWorkerMessage: (worker, msg) => hostMetrics.handleWorkerMessage(worker, msg),
+    // A loaded process that takes a dead worker's place in a fraction of a boot.
+    ...(config.cluster.spare && { spareExec: path.join(__dirname, 'cluster', 'spare-worker.js') }),
     onGiveUp: () => {
       if (signals === 0) {
         signals++;

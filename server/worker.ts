@@ -9,7 +9,19 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { poolResizeTimeoutMs, readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
-import { isResizeRequest, READY_MESSAGE, RESIZED_MESSAGE, SHUTDOWN_MESSAGE } from './cluster/messages';
+import { countBackends } from './cluster/dead-backends';
+import {
+  BACKENDS_COUNTED_MESSAGE,
+  COUNT_BACKENDS_MESSAGE,
+  isMessage,
+  isResizeRequest,
+  READY_MESSAGE,
+  RESIZED_MESSAGE,
+  SHUTDOWN_MESSAGE,
+  type BackendsCounted,
+  type CountBackendsRequest,
+} from './cluster/messages';
+import { answerPrimaryScrapesOnce } from './cluster/primary-scrapes';
 import { BudgetError, pm2InstancePool } from './lib/budget';
 import { createDatabase, type Database } from './lib/db';
 import { monitorEventLoop } from './lib/event-loop-monitor';
@@ -17,7 +29,6 @@ import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
 import { createLogger, type Logger } from './lib/logger';
 import { prepareDatabase } from './lib/prepare-database';
 import {
-  answerPrimaryScrapes,
   forkedByPrimary,
   scrapeThroughPrimary,
   serveMetrics,
@@ -141,6 +152,14 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
       void shutdown('primary asked');
     }
+    if (isMessage<CountBackendsRequest>(msg, COUNT_BACKENDS_MESSAGE)) {
+      // A sibling died: the primary restarts it once its sessions are gone (cluster/dead-backends.ts).
+      const reply = (count: number | null) =>
+        process.send?.({ type: BACKENDS_COUNTED_MESSAGE, id: msg.id, count } satisfies BackendsCounted);
+      if (!running.db || shuttingDown) return reply(null);
+      countBackends(running.db, `${config.appName}:w${msg.index}`).then(reply, () => reply(null));
+      return;
+    }
     if (!isResizeRequest(msg)) return;
     const answer = (ok: boolean) => process.send?.({ type: RESIZED_MESSAGE, id: msg.id, ok });
     if (!running.db) {
@@ -177,6 +196,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     maxQueue: config.db.maxQueue,
     slowQueryMs: config.db.slowQueryMs,
     clientCheckIntervalMs: config.db.clientCheckIntervalMs,
+    transactionPooler: config.db.pooler === 'pgbouncer',
     logger,
     observer: metrics.poolObserver,
   });
@@ -203,6 +223,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
+      // Node enforces both timeouts only on this sweep (30 s by default), so a slowloris outlived them.
+      connectionsCheckingInterval: 1_000,
     },
     app,
   );
@@ -228,7 +250,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
 
 function main(): void {
   const config = readConfigOrExit();
-  if (forkedByPrimary(config.worker.index)) answerPrimaryScrapes();
+  if (forkedByPrimary(config.worker.index)) answerPrimaryScrapesOnce();
   // The primary acts on these. Sent to the whole process group (a closed terminal sends SIGHUP),
   // their default actions would kill or suspend every worker at once.
   for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.on(signal, () => undefined);

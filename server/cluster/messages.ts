@@ -22,3 +22,30 @@ export const isMessage = <T extends { type: string }>(msg: unknown, type: T['typ
   typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === type;
 
 export const isResizeRequest = (msg: unknown): msg is ResizeRequest => isMessage<ResizeRequest>(msg, RESIZE_MESSAGE);
+
+/** Spare → primary: its modules are loaded; it can become a worker at once. */
+export const SPARE_LOADED_MESSAGE = 'spare-loaded';
+/** Primary → spare: become a worker with this environment (the one a fresh fork would get). */
+export const ASSIGN_MESSAGE = 'assign';
+
+export interface AssignRequest {
+  readonly type: typeof ASSIGN_MESSAGE;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Primary → worker: count the database sessions still open under worker `index`'s name (a dead worker's). */
+export const COUNT_BACKENDS_MESSAGE = 'count-backends';
+export const BACKENDS_COUNTED_MESSAGE = 'backends-counted';
+
+export interface CountBackendsRequest {
+  readonly type: typeof COUNT_BACKENDS_MESSAGE;
+  readonly id: number;
+  readonly index: number;
+}
+
+export interface BackendsCounted {
+  readonly type: typeof BACKENDS_COUNTED_MESSAGE;
+  readonly id: number;
+  /** null: could not tell (no pool yet, draining, or the query failed). */
+  readonly count: number | null;
+}

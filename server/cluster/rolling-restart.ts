@@ -29,6 +29,8 @@ export async function rollingRestart(supervisor: Supervisor, opts: RollingRestar
   const roomy = planRebalance(supervisor.perHost, new Map([...shares, [OVERLAP, 0]]));
   const overlapPool = roomy.shares.get(OVERLAP) as number;
   opts.logger.info({ workers: indexes.length, overlapPool }, 'rolling restart: making room for one more worker');
+  // A restart deploys what is on disk now; the spare loaded what was there before.
+  supervisor.discardSpare();
   try {
     if (!(await supervisor.applyResizes(roomy.shrinks, []))) {
       throw new Error('rolling restart abandoned: a worker did not shrink its pool in time');

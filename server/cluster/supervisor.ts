@@ -3,16 +3,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrashPolicy } from '../lib/crash-policy';
 import { recordCrash } from '../lib/crash-policy';
 import type { Logger } from '../lib/logger';
+import { waitForBackendsGone } from './dead-backends';
 import {
+  ASSIGN_MESSAGE,
+  BACKENDS_COUNTED_MESSAGE,
+  COUNT_BACKENDS_MESSAGE,
   RESIZE_MESSAGE,
   RESIZED_MESSAGE,
   READY_MESSAGE,
   SHUTDOWN_MESSAGE,
   isMessage,
+  type AssignRequest,
+  type BackendsCounted,
+  type CountBackendsRequest,
   type ResizeAnswer,
   type ResizeRequest,
 } from './messages';
 import { planRebalance, type ResizeStep } from './rebalance';
+import { Spare } from './spare';
 
 export interface SupervisorOptions {
   /** Pool size of each worker, by index: the budget plan's shares. */
@@ -35,6 +43,8 @@ export interface SupervisorOptions {
   readonly onGiveUp: (index: number, crashes: number) => void;
   /** Every other message a worker sends (e.g. a metrics scrape request). */
   readonly onWorkerMessage?: (worker: Worker, msg: unknown) => void;
+  /** Entry point of a spare worker kept loaded for crash restarts (spare-worker.js); none when absent. */
+  readonly spareExec?: string;
 }
 
 /**
@@ -54,6 +64,11 @@ export class Supervisor {
   private readonly pools: Map<number, number>;
   private readonly resizes = new Map<number, (ok: boolean) => void>();
   private nextResizeId = 0;
+  private readonly backendCounts = new Map<number, (count: number | null) => void>();
+  private nextCountId = 0;
+  /** When each process reported ready: only those that did can have opened database connections. */
+  private readonly readyAt = new Map<Worker, number>();
+  private readonly spare: Spare | null;
   private rebalancing: Promise<void> = Promise.resolve();
   private readonly crashes = new Map<number, number[]>();
   private readonly pendingRestarts = new Map<number, NodeJS.Timeout>();
@@ -63,6 +78,7 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.pools = new Map(opts.shares.map((share, index) => [index, share]));
+    this.spare = opts.spareExec === undefined ? null : new Spare(opts.spareExec, opts.logger);
   }
 
   start(): void {
@@ -83,12 +99,16 @@ export class Supervisor {
     return this.pools;
   }
 
-  private fork(index: number): void {
-    this.workers.set(index, this.spawn(index, this.pools.get(index) as number));
+  private fork(index: number, fromSpare = false): void {
+    this.workers.set(index, this.spawn(index, this.pools.get(index) as number, fromSpare));
   }
 
-  private spawn(index: number, poolSize: number): Worker {
-    const worker = cluster.fork(this.opts.envFor(index, poolSize));
+  /** A new worker process for `index`: the loaded spare when asked for and there is one, else a fresh fork. */
+  private spawn(index: number, poolSize: number, fromSpare = false): Worker {
+    const env = this.opts.envFor(index, poolSize);
+    const spare = fromSpare ? (this.spare?.take() ?? null) : null;
+    const worker = spare ?? cluster.fork(env);
+    if (spare) spare.send({ type: ASSIGN_MESSAGE, env } satisfies AssignRequest);
     this.live.add(worker);
     const startedAt = Date.now();
     worker.on('message', (msg: unknown) => {
@@ -96,12 +116,17 @@ export class Supervisor {
         this.resizes.get(msg.id)?.(msg.ok);
         return;
       }
+      if (isMessage<BackendsCounted>(msg, BACKENDS_COUNTED_MESSAGE)) {
+        this.backendCounts.get(msg.id)?.(msg.count);
+        return;
+      }
       if (msg !== READY_MESSAGE) {
         this.opts.onWorkerMessage?.(worker, msg);
         return;
       }
+      this.readyAt.set(worker, Date.now());
       this.opts.logger.info(
-        { worker: index, workerPid: worker.process.pid, poolSize, bootMs: Date.now() - startedAt },
+        { worker: index, workerPid: worker.process.pid, poolSize, bootMs: Date.now() - startedAt, fromSpare: !!spare },
         'worker ready',
       );
       this.everReady.add(index);
@@ -109,6 +134,8 @@ export class Supervisor {
         this.announced = true;
         this.opts.onAllReady();
       }
+      // Loaded only once every worker is up, and again after each use, so it never slows a boot.
+      if (this.announced && !this.stopping) this.spare?.ensure();
     });
     worker.on('exit', (code, signal) => this.onExit(index, worker, code, signal));
     return worker;
@@ -116,13 +143,17 @@ export class Supervisor {
 
   private onExit(index: number, worker: Worker, code: number | null, signal: string | null): void {
     this.live.delete(worker);
+    const readyAt = this.readyAt.get(worker);
+    this.readyAt.delete(worker);
     if (this.plannedExits.delete(worker)) return;
     if (this.workers.get(index) !== worker) return;
     this.workers.delete(index);
     if (this.stopping) return;
     const log = { worker: index, workerPid: worker.process.pid, code, signal };
     // Any unplanned exit counts, clean or not: a worker that keeps exiting 0 must not fork in a tight loop.
-    const { history, decision } = recordCrash(this.crashes.get(index) ?? [], Date.now(), this.opts.crashPolicy);
+    const now = Date.now();
+    const servedMs = readyAt === undefined ? 0 : now - readyAt;
+    const { history, decision } = recordCrash(this.crashes.get(index) ?? [], now, this.opts.crashPolicy, servedMs);
     this.crashes.set(index, history);
     if (decision.action === 'give-up') {
       this.pools.delete(index);
@@ -137,15 +168,47 @@ export class Supervisor {
       void this.serialize(() => this.rebalance());
       return;
     }
-    // Never sooner than the grace: a dead worker's busy backends take that long to be noticed and end.
-    const restartInMs = Math.max(decision.delayMs, this.opts.deadWorkerGraceMs);
-    this.opts.logger.error({ ...log, backoffMs: decision.delayMs, restartInMs }, 'worker died; restarting it');
+    this.opts.logger.error({ ...log, servedMs, backoffMs: decision.delayMs }, 'worker died; restarting it');
+    // Its replacement opens a pool of the same share, so not before the dead one's sessions are gone
+    // (one that never served opened none). Checked alongside the backoff, not after it.
+    const gone =
+      readyAt !== undefined
+        ? waitForBackendsGone((timeoutMs) => this.countBackends(index, timeoutMs), this.opts.deadWorkerGraceMs)
+        : Promise.resolve({ confirmed: true, waitedMs: 0 });
     const timer = setTimeout(() => {
-      this.pendingRestarts.delete(index);
-      // A rolling restart may have put a replacement in its place meanwhile, or the index was removed.
-      if (!this.stopping && !this.workers.has(index) && this.pools.has(index)) this.fork(index);
-    }, restartInMs);
+      void gone.then(({ confirmed, waitedMs }) => {
+        // Cleared meanwhile: a rolling restart put a replacement in its place, the index was removed, or we stop.
+        if (this.pendingRestarts.get(index) !== timer) return;
+        this.pendingRestarts.delete(index);
+        if (this.stopping || this.workers.has(index) || !this.pools.has(index)) return;
+        const sessions = { sessionsGoneConfirmed: confirmed, sessionsWaitMs: waitedMs };
+        this.opts.logger.info({ worker: index, afterMs: Date.now() - now, ...sessions }, 'restarting worker');
+        this.fork(index, true);
+      });
+    }, decision.delayMs);
     this.pendingRestarts.set(index, timer);
+  }
+
+  /** Asks a serving worker how many sessions worker `index` still has; null when none can tell in time. */
+  private countBackends(index: number, timeoutMs: number): Promise<number | null> {
+    const asked = [...this.workers.values()].find((w) => this.readyAt.has(w) && w.isConnected());
+    if (!asked) return Promise.resolve(null);
+    const id = this.nextCountId++;
+    return new Promise((resolve) => {
+      const done = (count: number | null) => {
+        clearTimeout(timer);
+        this.backendCounts.delete(id);
+        resolve(count);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.backendCounts.set(id, done);
+      asked.send({ type: COUNT_BACKENDS_MESSAGE, id, index } satisfies CountBackendsRequest);
+    });
+  }
+
+  /** Stops the spare: a rolling restart deploys new code, which the next spare loads. */
+  discardSpare(): void {
+    this.spare?.discard();
   }
 
   /** Re-splits the budget over the indexes left: every shrink confirmed before any pool grows. */
@@ -286,7 +349,10 @@ export class Supervisor {
     this.stopping = true;
     for (const timer of this.pendingRestarts.values()) clearTimeout(timer);
     this.pendingRestarts.clear();
-    const results = await Promise.all([...this.live].map((worker) => this.stopWorker(worker)));
+    const [results] = await Promise.all([
+      Promise.all([...this.live].map((worker) => this.stopWorker(worker))),
+      this.spare?.stop(),
+    ]);
     return { killed: results.filter((r) => r === 'killed').length };
   }
 
@@ -311,6 +377,7 @@ export class Supervisor {
   /** Kills every worker at once: the answer to a second signal. */
   killAll(): void {
     this.stopping = true;
+    this.spare?.kill();
     for (const worker of this.live) worker.process.kill('SIGKILL');
   }
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Database } from '../lib/db';
-import { ServiceUnavailable } from '../lib/errors';
+import { DatabaseQueryError, DatabaseUnavailableError, ServiceUnavailable } from '../lib/errors';
 
 import { sendJson } from '../lib/respond';
 /** How recent a successful statement must be for a busy pool to still count as ready. */
@@ -50,7 +50,12 @@ export function healthRouter(db: Database, lifecycle: Lifecycle, readiness: Read
     } catch (err) {
       // A ping stuck behind queued requests says the pool is busy, not that the database is down:
       // while statements keep succeeding, stay in rotation rather than pull every pod at once.
-      saturated = db.stats().waiting > 0 && db.msSinceLastSuccess() <= Math.max(readinessTimeoutMs, RECENT_SUCCESS_MS);
+      // A ping the database refused or cut off (down, shutting down) says it is down, however busy.
+      const databaseDown = err instanceof DatabaseUnavailableError || err instanceof DatabaseQueryError;
+      saturated =
+        !databaseDown &&
+        db.stats().waiting > 0 &&
+        db.msSinceLastSuccess() <= Math.max(readinessTimeoutMs, RECENT_SUCCESS_MS);
       if (!saturated) throw new ServiceUnavailable('database-unavailable', 'The database is not answering.', 2, err);
     }
     const { max, total, idle, waiting } = db.stats();

@@ -22,14 +22,19 @@ function documentInfo(): DocumentInfo {
   };
 }
 
-/** `GET /openapi.json` (built once per app: the endpoints never change while it runs) and `GET /docs` with its assets. */
+/**
+ * `GET /openapi.json` (built once per app, on first request: the endpoints never change while it
+ * runs, and building it is a fifth of a worker's boot, which a crashed worker's replacement waits on)
+ * and `GET /docs` with its assets.
+ */
 export function openApiRouter(endpoints: readonly Endpoint[]): Router {
-  const documentJson = JSON.stringify(buildOpenApiDocument(endpoints, documentInfo()));
+  let documentJson: string | undefined;
   const pageHtml = docsPageHtml(OPENAPI_PATH);
   const router = Router();
 
   router.get(OPENAPI_PATH, (_req, res) => {
     res.setHeader('Cache-Control', `public, max-age=${DOCUMENT_MAX_AGE_S}`);
+    documentJson ??= JSON.stringify(buildOpenApiDocument(endpoints, documentInfo()));
     res.type('application/json').send(documentJson);
   });
   router.get(DOCS_PATH, (_req, res) => {

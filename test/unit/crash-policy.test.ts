@@ -41,6 +41,26 @@ describe('recordCrash backoff', () => {
   });
 });
 
+describe('recordCrash after long service', () => {
+  // backoffMaxMs is 10 s: a worker that served that long is not in a crash loop.
+  it.each([
+    { history: [], servedMs: 0, delayMs: 250, why: 'crashed at boot' },
+    { history: [], servedMs: 9_999, delayMs: 250, why: 'served just under the longest backoff' },
+    { history: [], servedMs: 10_000, delayMs: 0, why: 'served the longest backoff' },
+    { history: [], servedMs: 3_600_000, delayMs: 0, why: 'served an hour' },
+    { history: [95_000], servedMs: 3_600_000, delayMs: 500, why: 'second crash in the window' },
+    { history: [10_000], servedMs: 10_000, delayMs: 0, why: 'the earlier crash left the window' },
+  ])('$why: waits $delayMs ms', ({ history, servedMs, delayMs }) => {
+    const { decision } = recordCrash(history, 100_000, policy, servedMs);
+    expect(delayOf(decision)).toBe(delayMs);
+  });
+
+  it('still gives up at the limit, however long the worker served', () => {
+    const p: CrashPolicy = { ...policy, maxCrashes: 2 };
+    expect(recordCrash([99_000], 100_000, p, 3_600_000).decision.action).toBe('give-up');
+  });
+});
+
 describe('recordCrash window', () => {
   it.each([
     { name: 'previous crash just inside the window counts', gap: 59_999, crashesInWindow: 2, delayMs: 500 },

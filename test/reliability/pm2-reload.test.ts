@@ -1,0 +1,172 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, workerStopTimeoutMs } from '../../config';
+import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
+import { sampleActivity, type ActivitySample } from '../support/activity';
+import { issueKey } from '../support/api-keys';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/ports';
+import { reportFigures } from '../support/report';
+import type { LogLine } from '../support/spawned-server';
+import { failedRequests, readWriteMix, startTracedLoad, type TracedLoadResult } from '../support/traced-load';
+import { waitFor } from '../support/wait-for';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
+const RELOADS = 5;
+const INSTANCES = 2;
+/** pm2 reloads PM2_RELOAD_PARALLEL (2) instances at once: 4 processes at a time, each pool floor(8 / 4) = 2. */
+const BUDGET = 8;
+
+const run = promisify(execFile);
+let database: TestDatabase;
+let pm2Home: string;
+let env: Record<string, string>;
+
+const pm2 = (args: string[], timeoutMs = 60_000) => run(PM2, args, { cwd: ROOT, env, timeout: timeoutMs });
+
+beforeAll(async () => {
+  database = await createTestDatabase('pm2_reload');
+  await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
+  pm2Home = await fs.mkdtemp(path.join(os.tmpdir(), 'aquifer-pm2-'));
+  // pm2 checks for a newer version over the network on a PM2_HOME's first use unless this file exists.
+  await fs.writeFile(path.join(pm2Home, 'touch'), String(Date.now()));
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: pm2Home,
+    PM2_HOME: pm2Home,
+    PM2_DISABLE_VERSION_CHECK: 'true',
+    NODE_ENV: 'test',
+    // A database URL: the ecosystem runs no embedded database app.
+    DATABASE_URL: database.url,
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    WEB_CONCURRENCY: String(INSTANCES),
+    DB_CONNECTION_BUDGET: String(BUDGET),
+    DB_SAMPLE_DATA: 'false',
+    DB_IDLE_TIMEOUT_MS: '30000',
+    // No request may fail, so none may be shed while one instance carries everything.
+    DB_ACQUIRE_TIMEOUT_MS: '15000',
+  };
+});
+afterAll(async () => {
+  // Always, and bounded: the daemon and its instances must not outlive the test.
+  await pm2(['kill'], 20_000).catch(() => undefined);
+  await fs.rm(pm2Home, { recursive: true, force: true });
+  await database.drop();
+});
+
+interface Pm2Process {
+  readonly pid: number;
+  readonly pm_id: number;
+  readonly pm2_env: { readonly status: string };
+}
+
+const online = async () =>
+  (JSON.parse((await pm2(['jlist'])).stdout) as Pm2Process[]).filter((p) => p.pm2_env.status === 'online');
+
+/** Every JSON line the instances wrote (pm2 keeps one out and one error file per instance id). */
+async function instanceLogs(): Promise<LogLine[]> {
+  const dir = path.join(pm2Home, 'logs');
+  const lines: LogLine[] = [];
+  for (const file of await fs.readdir(dir)) {
+    for (const line of (await fs.readFile(path.join(dir, file), 'utf8')).split('\n')) {
+      if (line.startsWith('{')) lines.push(JSON.parse(line) as LogLine);
+    }
+  }
+  return lines;
+}
+
+it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed requests, every old instance drains', async () => {
+  await pm2(['start', 'ecosystem.config.js'], 90_000);
+  await waitFor(async () => (await online()).length === INSTANCES, 30_000);
+  const port = Number(env.PORT);
+  const sampler = sampleActivity(database.url, database.name, 'aquifer:%', 100);
+  const load = startTracedLoad({
+    port,
+    nextRequest: readWriteMix(await issueKey(database, 'write'), 400, 'PM2'),
+    concurrency: 8,
+    ratePerS: 150,
+    durationMs: 150_000,
+    maxRequests: 100_000,
+    keepAlive: true,
+    idPrefix: 'pm2',
+  });
+  const reloads: { ms: number; pids: number[] }[] = [];
+  const firstPids = (await online()).map((p) => p.pid);
+  let result: TracedLoadResult;
+  let samples: ActivitySample[];
+  try {
+    await sleep(1_000);
+    for (let i = 0; i < RELOADS; i++) {
+      const startedAt = Date.now();
+      await pm2(['reload', 'ecosystem.config.js'], 90_000);
+      const now = await online();
+      reloads.push({ ms: Date.now() - startedAt, pids: now.map((p) => p.pid) });
+      await sleep(500);
+    }
+  } finally {
+    result = await load.stop();
+    samples = await sampler.stop();
+  }
+  const logs = await instanceLogs();
+  const daemonLog = await fs.readFile(path.join(pm2Home, 'pm2.log'), 'utf8');
+  const failed = failedRequests(result, [200, 201]);
+  const drains = logs
+    .filter((l) => l.msg === 'draining')
+    .map((d) => {
+      const stopped = logs.find((l) => l.msg === 'worker stopped' && l.pid === d.pid);
+      return {
+        pid: d.pid,
+        reason: d.reason,
+        ms: stopped ? Date.parse(stopped.time as string) - Date.parse(d.time as string) : null,
+      };
+    });
+  const killTimeoutMs = workerStopTimeoutMs(loadConfig(env));
+  reportFigures('pm2 reload under load, 5 times', {
+    reloads: reloads.map((r) => r.ms),
+    requests: result.requests.length,
+    requestsPerS: Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt)),
+    statuses: result.statuses,
+    errors: result.errors,
+    failed: failed.slice(0, 5).map((r) => ({ id: r.id, error: r.error ?? r.status, reused: r.reusedSocket })),
+    drainsMs: drains.map((d) => d.ms),
+    killTimeoutMs,
+    sigkills: (daemonLog.match(/SIGKILL/g) ?? []).length,
+    samples: samples.length,
+    maxConnections: Math.max(...samples.map((s) => s.total)),
+  });
+
+  expect(reloads).toHaveLength(RELOADS);
+  // Every reload replaced both instances with new processes.
+  const seen = new Set(firstPids);
+  for (const r of reloads) {
+    expect(r.pids).toHaveLength(INSTANCES);
+    for (const pid of r.pids) expect(seen.has(pid)).toBe(false);
+    for (const pid of r.pids) seen.add(pid);
+  }
+  // Each old instance drained on pm2's SIGINT and stopped itself, within the kill timeout pm2 was given.
+  expect(drains).toHaveLength(RELOADS * INSTANCES);
+  for (const d of drains) {
+    expect(d.reason).toBe('SIGINT');
+    expect(d.ms).not.toBeNull();
+    expect(d.ms as number).toBeLessThan(killTimeoutMs);
+  }
+  expect(daemonLog).not.toMatch(/SIGKILL|could not be stopped/);
+  expect(
+    logs.filter((l) => /pool still had clients|pool did not end cleanly|shutdown timeout/.test(String(l.msg))),
+  ).toEqual([]);
+  // Not one request failed across the five reloads.
+  expect(failed).toEqual([]);
+  expect(result.statuses[200]).toBeGreaterThan(300);
+  expect(result.statuses[201]).toBeGreaterThan(100);
+  // The pools are sized for the reload overlap: the budget held at every sample.
+  expect(samples.length).toBeGreaterThan(100);
+  expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(BUDGET);
+});
