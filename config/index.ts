@@ -247,7 +247,8 @@ export function workerStopTimeoutMs(config: Config): number {
  * client_connection_check_interval (or when the statement ends, if unset).
  */
 export function deadWorkerGraceMs(config: Config): number {
-  // Behind PgBouncer the dead worker's connections were PgBouncer's clients, and its server pool holds the budget.
+  // Behind PgBouncer the dead worker's connections were PgBouncer's clients, and its server pool holds the
+  // budget; a statement still running ends at the role's statement_timeout, which start-up insists on.
   if (config.db.pooler === 'pgbouncer') return 0;
   return (config.db.clientCheckIntervalMs > 0 ? config.db.clientCheckIntervalMs : config.db.statementTimeoutMs) + 500;
 }

@@ -36,6 +36,8 @@ import {
   stopSharingWithPrimary,
 } from './metrics/host-metrics';
 import { createWorkerMetrics } from './metrics/registry';
+/** Set by a spare before it loads this module (server/cluster/spare-mark.ts); never set in a plain worker. */
+const spareWaiting = (): boolean => (globalThis as Record<symbol, unknown>)[Symbol.for('aquifer.spare')] === true;
 
 /** How long a draining worker waits for requests on connections it already accepted. */
 const HANDOFF_GRACE_MS = 1_000;
@@ -248,7 +250,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   });
 }
 
-function main(): void {
+/** Starts this process as a worker: at load, or in a spare once the primary assigns it a place. */
+export function startWorker(): void {
   const config = readConfigOrExit();
   if (forkedByPrimary(config.worker.index)) answerPrimaryScrapesOnce();
   // The primary acts on these. Sent to the whole process group (a closed terminal sends SIGHUP),
@@ -270,5 +273,5 @@ function main(): void {
   });
 }
 
-// Not guarded by require.main: pm2 loads this file through its own wrapper.
-main();
+// Not guarded by require.main: pm2 loads this file through its own wrapper. A spare loads it ahead.
+if (!spareWaiting()) startWorker();

@@ -7,6 +7,8 @@
  * worker's environment and it starts as that worker, without either cost.
  * Until then it holds no database connection and accepts no traffic.
  */
+// First: tells server/worker.ts, loaded below, to wait for an assignment instead of starting.
+import './spare-mark';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../config';
@@ -15,11 +17,8 @@ import { createDatabase } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { ASSIGN_MESSAGE, SHUTDOWN_MESSAGE, SPARE_LOADED_MESSAGE, isMessage, type AssignRequest } from './messages';
 import { answerPrimaryScrapesOnce } from './primary-scrapes';
-// Loaded now for the module cache: the worker requires them too once assigned.
-import '../lib/embedded-postgres';
-import '../lib/event-loop-monitor';
-import '../lib/prepare-database';
-import '../metrics/registry';
+// All of the worker's code, loaded now: started on assignment, never re-read from disk then.
+import { startWorker } from '../worker';
 
 /** The requests of the rehearsal: the hot routes, and the error paths (no database answers). */
 const REHEARSAL: readonly { method: string; path: string; body?: string }[] = [
@@ -110,11 +109,8 @@ const onMessage = (msg: unknown) => {
     // eslint-disable-next-line no-restricted-properties
     if (value !== undefined) process.env[key] = value;
   }
-  // Runs the worker's main, as a fresh fork would, over modules already in the cache.
-  import('../worker.js').catch((err: unknown) => {
-    process.stderr.write(`spare could not become a worker: ${String(err)}\n`);
-    process.exit(1);
-  });
+  // Synchronously, so the worker's own message listener exists before the next message is emitted.
+  startWorker();
 };
 process.on('message', onMessage);
 // A failed rehearsal only costs the speed it was for.

@@ -2,6 +2,12 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger';
 import { SHUTDOWN_MESSAGE, SPARE_LOADED_MESSAGE } from './messages';
 
+/** Processes that are spares right now: not workers yet, so not asked for metrics. */
+const spares = new WeakSet<Worker>();
+
+/** Whether `worker` is a waiting (or loading) spare rather than a worker. */
+export const isSpare = (worker: Worker): boolean => spares.has(worker);
+
 /**
  * The primary's side of the spare (see spare-worker.ts): keeps at most one
  * spare process, forked on request, and hands it over once it has loaded.
@@ -28,6 +34,7 @@ export class Spare {
     cluster.setupPrimary({ exec: workerExec });
     const forkedAt = Date.now();
     this.worker = worker;
+    spares.add(worker);
     this.loaded = false;
     const onMessage = (msg: unknown) => {
       if (msg !== SPARE_LOADED_MESSAGE) return;
@@ -53,6 +60,8 @@ export class Spare {
     const worker = this.worker;
     if (!worker || !this.loaded || !worker.isConnected()) return null;
     this.release(worker);
+    // From here on it is a worker (a discarded spare stays one until it exits).
+    spares.delete(worker);
     return worker;
   }
 

@@ -5,7 +5,7 @@ import { withSingleConnection } from './db';
 import { DatabaseQueryError, DatabaseUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { migrate } from './migrate';
-import { probeNamedStatements } from './named-statement-probe';
+import { checkPooledSession } from './pooled-session';
 import { readServerFacts, type ServerFacts } from './server-facts';
 import { NO_SAMPLE_DATA, loadSampleDataOnce, type SampleDataCounts } from '../seed/sample';
 
@@ -70,39 +70,5 @@ export async function prepareDatabase(
       if (attempt === 1) logger.warn({ err }, 'database not reachable yet; retrying');
       await sleep(RETRY_INTERVAL_MS);
     }
-  }
-}
-
-/**
- * Behind PgBouncer our timeouts are not sent (it refuses startup parameters), so
- * the server must apply its own: warn when a statement may run forever. Also
- * proves the pooler answers before any worker relies on it.
- */
-async function checkPooledSession(url: string, applicationName: string, config: Config, logger: Logger): Promise<void> {
-  const row = await withSingleConnection(url, applicationName, config.db.acquireTimeoutMs, (db) =>
-    db.one<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>({
-      text: `SELECT current_setting('statement_timeout') AS statement_timeout,
-                    current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout`,
-    }),
-  );
-  if (row.statement_timeout === '0') {
-    logger.warn(
-      { statementTimeoutMs: config.db.statementTimeoutMs },
-      'behind PgBouncer the server sets no statement_timeout, so only the client-side query timeout bounds a ' +
-        `statement: ALTER ROLE <role> SET statement_timeout = '${config.db.statementTimeoutMs}ms'`,
-    );
-  }
-  logger.info(row, 'through PgBouncer (transaction pooling): session settings come from the server');
-  if (!config.db.preparedStatements) return;
-  const verdict = await probeNamedStatements(url, applicationName, config.db.acquireTimeoutMs);
-  if (verdict === 'lost') {
-    throw new Error(
-      'DB_PREPARED_STATEMENTS=true, but PgBouncer lost a named statement between its server connections ' +
-        '(PgBouncer before 1.21, or max_prepared_statements = 0): set DB_PREPARED_STATEMENTS=false, ' +
-        "or max_prepared_statements in PgBouncer's configuration",
-    );
-  }
-  if (verdict === 'inconclusive') {
-    logger.warn('could not check that PgBouncer carries named statements (its pool has one server connection)');
   }
 }

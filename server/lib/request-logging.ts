@@ -50,7 +50,11 @@ export function logAccess(logger: Logger, req: Request, res: Response, responseT
   const status = res.writableFinished ? res.statusCode : null;
   const line = {
     reqId: req.id,
-    req: { method: req.method, url: query < 0 ? url : withoutSecrets(url), remote: req.socket.remoteAddress },
+    req: {
+      method: req.method,
+      url: query < 0 && !url.includes('aq_') ? url : withoutSecrets(url),
+      remote: req.socket.remoteAddress,
+    },
     res: { status },
     responseTime: Math.round(responseTimeMs),
     ...(err !== undefined && { err }),

@@ -10,6 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 import type { Logger } from '../lib/logger';
+import { isSpare } from '../cluster/spare';
 
 const REGISTRY_REQUEST = 'aquifer:registry-request';
 const REGISTRY_RESPONSE = 'aquifer:registry-response';
@@ -128,7 +129,10 @@ export function createHostMetrics(logger: Logger): HostMetrics {
     ).then((reply) => reply.metrics ?? null);
 
   async function scrape(): Promise<string> {
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+    // A spare answers only once it has loaded, and serves nothing to count until it becomes a worker.
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (w): w is Worker => !!w && w.isConnected() && !isSpare(w),
+    );
     const answers = await Promise.all(workers.map((w) => fromWorker(w).catch(() => null)));
     const metrics = answers.filter((m): m is MetricsJson => m !== null);
     const missing = answers.length - metrics.length;

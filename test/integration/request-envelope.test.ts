@@ -64,6 +64,14 @@ describe('requestEnvelope', () => {
     );
   });
 
+  it('logs no key a client put in the path', async () => {
+    const t = envelopedApp();
+    const key = generateApiKey().key;
+    await request(t.app).get(`/keys/${key}`).set('X-Request-Id', 'env-path-key').expect(404);
+    const [line] = await logLinesFor(t.logs, 'env-path-key');
+    expect((line?.req as { url?: string } | undefined)?.url).toBe(`/keys/${key.slice(0, 20)}[redacted]`);
+  });
+
   it('says Connection: close while draining', async () => {
     const t = envelopedApp();
     t.drain();

@@ -94,3 +94,23 @@ it('sums every worker into one scrape, on METRICS_PORT and on GET /metrics with 
     scrapeWithStoppedWorkerMs: partialMs,
   });
 });
+
+it('does not wait on the spare worker while it loads: a scrape right after start-up misses no worker', async () => {
+  const metricsPort = await freePort();
+  const { server } = await f.start({
+    METRICS_PORT: String(metricsPort),
+    WEB_CONCURRENCY: String(WORKERS),
+    DB_CONNECTION_BUDGET: String(BUDGET),
+    WORKER_SPARE: 'true',
+  });
+  // The spare is forked once every worker is ready, and takes about a second to load.
+  const started = Date.now();
+  const scraped = await get(metricsPort, '/metrics');
+  const tookMs = Date.now() - started;
+  const spareLoaded = server.logs.some((l) => l.msg === 'spare worker loaded');
+  reportFigures('scrape while the spare loads', { tookMs, spareLoadedBeforeAnswer: spareLoaded });
+  expect(scraped.status).toBe(200);
+  expect(sumOf(parsePrometheus(scraped.body), 'aquifer_metrics_workers_missing')).toBe(0);
+  // Asking a spare that cannot answer yet costs the whole 2 s per-worker wait.
+  expect(tookMs).toBeLessThan(1_500);
+});

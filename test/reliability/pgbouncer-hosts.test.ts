@@ -28,7 +28,9 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
   beforeAll(async () => {
     database = await createTestDatabase('pgb_hosts');
     await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 200 }));
-    bouncer = await startPgbouncer({ upstreamUrl: database.url, poolSize: BUDGET });
+    // What an operator sets on the role: behind PgBouncer, only the server can bound a statement.
+    await database.query((db) => db.exec({ text: `ALTER DATABASE ${database.name} SET statement_timeout = '10s'` }));
+    bouncer = await startPgbouncer({ upstreamUrl: database.directUrl, poolSize: BUDGET });
   });
   afterAll(async () => {
     for (const s of servers) await ensureStopped(s);
@@ -38,9 +40,9 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
 
   const startHost = async (through: Pgbouncer) => {
     const port = await freePort();
-    const server = await startReadyServer(through.pooled(database.url), port, {
+    const server = await startReadyServer(through.pooled(database.directUrl), port, {
       DB_POOLER: 'pgbouncer',
-      DATABASE_DIRECT_URL: database.url,
+      DATABASE_DIRECT_URL: database.directUrl,
       DB_CONNECTION_BUDGET: String(BUDGET),
       APP_REPLICAS: String(HOSTS),
       WEB_CONCURRENCY: '2',

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { probeNamedStatements } from '../../server/lib/named-statement-probe';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { describeWithPgbouncer, pgbouncerBinary, startPgbouncer, type Pgbouncer } from '../support/pgbouncer';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
-import { ensureStopped, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { ensureStopped, spawnServer, startReadyServer, type SpawnedServer } from '../support/spawned-server';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
 /** [major, minor] of the installed PgBouncer, from `pgbouncer --version` ("PgBouncer 1.18.0"). */
 function installedVersion(): [number, number] {
@@ -16,62 +15,80 @@ function installedVersion(): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-describeWithPgbouncer('named statements behind PgBouncer in transaction pooling', () => {
+/** Start-up refuses what would break the budget or the statements behind PgBouncer, and says what to set. */
+describeWithPgbouncer('start-up checks behind PgBouncer', () => {
   let database: TestDatabase;
   const bouncers: Pgbouncer[] = [];
-  let server: SpawnedServer | undefined;
+  const servers: SpawnedServer[] = [];
+  // Our PgBouncer sets no max_prepared_statements: before 1.21 there is no such setting, and they pass through.
+  const version = pgbouncerBinary() === null ? null : installedVersion();
+  const passesThemThrough = version !== null && version[0] === 1 && version[1] < 21;
 
   beforeAll(async () => {
-    database = await createTestDatabase('pgb_statements');
+    database = await createTestDatabase('pgb_startup');
   });
   afterAll(async () => {
-    await ensureStopped(server);
+    for (const s of servers) await ensureStopped(s);
     for (const b of bouncers) await b.stop();
     await database?.drop();
   });
 
-  const bouncer = async (poolSize: number) => {
-    const b = await startPgbouncer({ upstreamUrl: database.directUrl, poolSize });
-    bouncers.push(b);
-    return b;
+  /** A fresh PgBouncer: its server connections start with the database's settings as they are now. */
+  const envThroughNewBouncer = async (extra: Record<string, string> = {}) => {
+    const bouncer = await startPgbouncer({ upstreamUrl: database.directUrl, poolSize: 4 });
+    bouncers.push(bouncer);
+    return {
+      DATABASE_URL: bouncer.pooled(database.directUrl),
+      DATABASE_DIRECT_URL: database.directUrl,
+      DB_POOLER: 'pgbouncer',
+      DB_CONNECTION_BUDGET: '4',
+      WEB_CONCURRENCY: '1',
+      DB_SAMPLE_DATA: 'false',
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      ...extra,
+    };
+  };
+  const refusal = async (env: Record<string, string>) => {
+    const server = spawnServer(env);
+    servers.push(server);
+    const exit = await server.waitForExit(30_000);
+    const fatal = server.logs.find((l) => l.level === 60);
+    return { code: exit.code, message: String(fatal?.msg), listened: server.logs.some((l) => l.msg === 'listening') };
   };
 
-  // Our PgBouncer sets no max_prepared_statements: before 1.21 there is no such setting, and they are lost.
-  const version = pgbouncerBinary() === null ? null : installedVersion();
-  const losesThem = version !== null && version[0] === 1 && version[1] < 21;
-
-  it('the probe tells a pooler that loses them from PostgreSQL itself, and says when it cannot tell', async () => {
-    const [major, minor] = version ?? [0, 0];
-    const direct = await probeNamedStatements(database.directUrl, 'aquifer:probe', 5_000);
-    const pooled = await probeNamedStatements((await bouncer(4)).pooled(database.directUrl), 'aquifer:probe', 5_000);
-    const single = await probeNamedStatements((await bouncer(1)).pooled(database.directUrl), 'aquifer:probe', 1_000);
-    reportFigures('named statement probe', { pgbouncer: `${major}.${minor}`, direct, pooled, poolOfOne: single });
-    expect(direct).toBe('carried');
-    if (losesThem) expect(pooled).toBe('lost');
-    expect(single).toBe('inconclusive');
+  it('refuses a server without statement_timeout, whose orphaned statements would outlive the budget', async () => {
+    const seen = await refusal(await envThroughNewBouncer());
+    reportFigures('pgbouncer refusal: no statement_timeout', seen);
+    expect(seen.code).toBe(1);
+    expect(seen.message).toContain('no statement_timeout');
+    expect(seen.message).toContain("ALTER ROLE <role> SET statement_timeout = '10000ms'");
+    expect(seen.listened).toBe(false);
   });
 
-  (losesThem ? it : it.skip)(
-    'refuses to start with DB_PREPARED_STATEMENTS=true where PgBouncer would lose them',
+  it('starts once the database bounds statements, and refuses a longer bound than DB_STATEMENT_TIMEOUT_MS', async () => {
+    await database.query((db) => db.exec({ text: `ALTER DATABASE ${database.name} SET statement_timeout = '10s'` }));
+    const longer = await refusal(await envThroughNewBouncer({ DB_STATEMENT_TIMEOUT_MS: '5000' }));
+    expect(longer.code).toBe(1);
+    expect(longer.message).toContain('(10000 ms) is longer than DB_STATEMENT_TIMEOUT_MS=5000');
+
+    const env = await envThroughNewBouncer();
+    const server = await startReadyServer(env.DATABASE_URL, Number(env.PORT), env);
+    servers.push(server);
+    const ready = server.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'));
+    expect(ready?.msg).toContain('through PgBouncer');
+  });
+
+  (passesThemThrough ? it : it.skip)(
+    'refuses DB_PREPARED_STATEMENTS=true where PgBouncer passes named statements through',
     async () => {
-      const through = await bouncer(4);
-      server = spawnServer({
-        DATABASE_URL: through.pooled(database.directUrl),
-        DATABASE_DIRECT_URL: database.directUrl,
-        DB_POOLER: 'pgbouncer',
-        DB_PREPARED_STATEMENTS: 'true',
-        DB_CONNECTION_BUDGET: '4',
-        WEB_CONCURRENCY: '1',
-        HOST: '127.0.0.1',
-        PORT: String(await freePort()),
-      });
-      const exit = await server.waitForExit(30_000);
-      expect(exit.code).toBe(1);
-      const fatal = server.logs.find((l) => l.level === 60);
-      expect(fatal?.msg).toContain('PgBouncer lost a named statement');
-      expect(fatal?.msg).toContain('DB_PREPARED_STATEMENTS=false');
-      // It failed before forking: no worker ever listened.
-      expect(server.logs.some((l) => l.msg === 'listening')).toBe(false);
+      await database.query((db) => db.exec({ text: `ALTER DATABASE ${database.name} SET statement_timeout = '10s'` }));
+      const seen = await refusal(await envThroughNewBouncer({ DB_PREPARED_STATEMENTS: 'true' }));
+      reportFigures('pgbouncer refusal: named statements', { pgbouncer: version?.join('.'), ...seen });
+      expect(seen.code).toBe(1);
+      expect(seen.message).toContain('passes named statements through');
+      expect(seen.message).toContain('DB_PREPARED_STATEMENTS=false');
+      expect(seen.listened).toBe(false);
     },
   );
 });

@@ -57,9 +57,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Always, and bounded: the daemon and its instances must not outlive the test.
-  await pm2(['kill'], 20_000).catch(() => undefined);
-  await fs.rm(pm2Home, { recursive: true, force: true });
-  await database.drop();
+  // Only with our private PM2_HOME set: without it pm2 would kill the machine's own daemon (~/.pm2).
+  if (env?.PM2_HOME) await pm2(['kill'], 20_000).catch(() => undefined);
+  if (pm2Home) await fs.rm(pm2Home, { recursive: true, force: true });
+  await database?.drop();
 });
 
 interface Pm2Process {

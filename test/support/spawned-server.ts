@@ -112,6 +112,12 @@ export async function startReadyServer(
     DB_SAMPLE_DATA: 'false',
     ...env,
   });
-  await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), readyTimeoutMs);
+  try {
+    await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'), readyTimeoutMs);
+  } catch (err) {
+    // Never ready: nobody else holds it to stop it.
+    await ensureStopped(server);
+    throw err;
+  }
   return server;
 }
