@@ -55,8 +55,9 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
     const load = startTracedLoad({
       port: balancer.port,
       nextRequest: readWriteMix(await issueKey(f.database, 'write'), 400, 'TERM'),
-      concurrency: 8,
-      ratePerS: 150,
+      concurrency: 12,
+      // "A few hundred requests/s", reads and writes, through the balancer.
+      ratePerS: 250,
       durationMs: 120_000,
       maxRequests: 100_000,
       keepAlive: true,

@@ -92,8 +92,9 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
   const load = startTracedLoad({
     port,
     nextRequest: readWriteMix(await issueKey(database, 'write'), 400, 'PM2'),
-    concurrency: 8,
-    ratePerS: 150,
+    concurrency: 12,
+    // "A few hundred requests/s", reads and writes.
+    ratePerS: 250,
     durationMs: 150_000,
     maxRequests: 100_000,
     keepAlive: true,
