@@ -253,6 +253,21 @@ export function deadWorkerGraceMs(config: Config): number {
   return (config.db.clientCheckIntervalMs > 0 ? config.db.clientCheckIntervalMs : config.db.statementTimeoutMs) + 500;
 }
 
+/** What every worker pool takes from the configuration (server/lib/db's PoolOptions), in one place. */
+export function poolSettings(db: DbConfig) {
+  return {
+    acquireTimeoutMs: db.acquireTimeoutMs,
+    statementTimeoutMs: db.statementTimeoutMs,
+    idleTimeoutMs: db.idleTimeoutMs,
+    maxLifetimeS: db.maxLifetimeS,
+    preparedStatements: db.preparedStatements,
+    maxQueue: db.maxQueue,
+    slowQueryMs: db.slowQueryMs,
+    clientCheckIntervalMs: db.clientCheckIntervalMs,
+    transactionPooler: db.pooler === 'pgbouncer',
+  };
+}
+
 export function poolResizeTimeoutMs(config: Config): { worker: number; primary: number } {
   const worker = config.db.statementTimeoutMs + 3_000;
   return { worker, primary: worker + 2_000 };

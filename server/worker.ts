@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { poolResizeTimeoutMs, readConfigOrExit, type Config } from '../config';
+import { poolResizeTimeoutMs, poolSettings, readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
 import { countBackends } from './cluster/dead-backends';
 import {
@@ -190,15 +190,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     connectionString: identity.url,
     applicationName: `${config.appName}:w${identity.index}`,
     max: poolSizeFromPrimary ?? identity.poolSize,
-    acquireTimeoutMs: config.db.acquireTimeoutMs,
-    statementTimeoutMs: config.db.statementTimeoutMs,
-    idleTimeoutMs: config.db.idleTimeoutMs,
-    maxLifetimeS: config.db.maxLifetimeS,
-    preparedStatements: config.db.preparedStatements,
-    maxQueue: config.db.maxQueue,
-    slowQueryMs: config.db.slowQueryMs,
-    clientCheckIntervalMs: config.db.clientCheckIntervalMs,
-    transactionPooler: config.db.pooler === 'pgbouncer',
+    ...poolSettings(config.db),
     logger,
     observer: metrics.poolObserver,
   });

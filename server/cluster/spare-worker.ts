@@ -11,7 +11,7 @@
 import './spare-mark';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../config';
+import { loadConfig, poolSettings } from '../../config';
 import { buildApp } from '../app';
 import { createDatabase } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -42,13 +42,7 @@ async function rehearse(): Promise<void> {
     connectionString: 'postgres://127.0.0.1:1/rehearsal',
     applicationName: 'rehearsal',
     max: 1,
-    acquireTimeoutMs: config.db.acquireTimeoutMs,
-    statementTimeoutMs: config.db.statementTimeoutMs,
-    idleTimeoutMs: config.db.idleTimeoutMs,
-    maxLifetimeS: config.db.maxLifetimeS,
-    preparedStatements: config.db.preparedStatements,
-    maxQueue: config.db.maxQueue,
-    slowQueryMs: config.db.slowQueryMs,
+    ...poolSettings(config.db),
     logger,
   });
   const app = buildApp({
