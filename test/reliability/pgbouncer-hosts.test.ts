@@ -92,6 +92,7 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
       budget: BUDGET,
       samples: samples.length,
       peakDatabaseConnections: Math.max(...onDatabase),
+      peakByApplication: samples[onDatabase.indexOf(Math.max(...onDatabase))]?.byApp,
       okPerHost: results.map((r) => r.statuses[200] ?? 0),
       notOk: results.map((r) => ({ ...r.statuses, 200: undefined, errors: r.errors })),
       writes: writeStatuses.length,

@@ -28,7 +28,10 @@ export function sampleActivity(url: string, database: string, pattern: string, i
       while (running) {
         const rows = await db.many<{ application_name: string; n: number }>({
           text: `SELECT application_name, count(*)::int AS n FROM pg_stat_activity
-               WHERE datname = $1 AND application_name LIKE $2 GROUP BY application_name`,
+               WHERE datname = $1 AND application_name LIKE $2
+                 -- Connections only: autovacuum workers also name the database (with an empty application_name).
+                 AND backend_type = 'client backend'
+               GROUP BY application_name`,
           values: [database, pattern],
         });
         const byApp = Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
