@@ -18,6 +18,8 @@ const corsOrigins = () =>
       const origins: string[] = [];
       for (const item of value.split(',').map((s) => s.trim())) {
         if (item === '') continue;
+        // A pattern would never equal the Origin a browser sends, so it would silently open nothing.
+        if (item !== '*' && item.includes('*')) return helpers.error('cors.pattern', { origin: item });
         const origin = item === '*' ? item : ORIGIN.test(item) && URL.canParse(item) ? new URL(item).origin : null;
         if (origin === null) return helpers.error('cors.origin', { origin: item });
         origins.push(origin);
@@ -26,6 +28,7 @@ const corsOrigins = () =>
     })
     .messages({
       'cors.origin': 'has "{#origin}", which is neither * nor an origin such as https://app.example.org:8443',
+      'cors.pattern': 'has "{#origin}", a pattern: only * on its own is allowed, so list each origin',
     });
 
 export const envSchema = Joi.object({

@@ -60,6 +60,15 @@ describe('CORS_ORIGINS', () => {
     expect((error as ConfigError).problems[0]).toContain(`has "${value}", which is neither * nor an origin`);
   });
 
+  it.each(['https://*.example.org', 'https://app.*.org:8443', 'http://*'])(
+    'refuses the pattern %s: browsers send exact origins, and only * alone opens reads to all',
+    (value) => {
+      expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(
+        new RegExp(`CORS_ORIGINS=.*"${value.replace(/[.*]/g, '\\$&')}".*list each origin`),
+      );
+    },
+  );
+
   it('takes CORS_MAX_AGE_S as whole seconds', () => {
     expect(loadConfig({ CORS_MAX_AGE_S: '0' }).api.cors?.maxAgeS).toBe(0);
     expect(() => loadConfig({ CORS_MAX_AGE_S: '-1' })).toThrow(ConfigError);
