@@ -208,8 +208,8 @@ export class PoolSaturatedError extends Error {
 
 /** The database could not be reached, or the connection broke mid-query. */
 export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('database unavailable', { cause });
+  constructor(cause: unknown, message = 'database unavailable') {
+    super(message, { cause });
     this.name = 'DatabaseUnavailableError';
   }
 }
@@ -221,7 +221,7 @@ export class DatabaseUnavailableError extends Error {
  */
 export class QueryTimeoutError extends DatabaseUnavailableError {
   constructor(cause: unknown) {
-    super(cause);
+    super(cause, 'the database did not answer a statement within its client-side timeout');
     this.name = 'QueryTimeoutError';
   }
 }

@@ -54,8 +54,6 @@ export async function checkPooledSession(
   config: Config,
   logger: Logger,
 ): Promise<void> {
-  // Bounded: other hosts may keep PgBouncer's server pool busy, and its own wait is 120 s.
-  const queryTimeoutMs = config.db.acquireTimeoutMs + config.db.statementTimeoutMs;
   await withSingleConnection(
     url,
     applicationName,
@@ -83,6 +81,14 @@ export async function checkPooledSession(
         );
       }
     },
-    { preparedStatements: true, queryTimeoutMs },
+    { preparedStatements: true, queryTimeoutMs: startupQueryTimeoutMs(config) },
   );
+}
+
+/**
+ * The bound on a short start-up statement. Through PgBouncer it counts the wait for a server
+ * connection, which other hosts may keep busy (PgBouncer's own wait is 120 s), as a pool acquire.
+ */
+export function startupQueryTimeoutMs(config: Config): number {
+  return config.db.acquireTimeoutMs + config.db.statementTimeoutMs;
 }

@@ -5,7 +5,7 @@ import { withSingleConnection } from './db';
 import { DatabaseQueryError, DatabaseUnavailableError } from './errors';
 import type { Logger } from './logger';
 import { migrate } from './migrate';
-import { checkPooledSession } from './pooled-session';
+import { checkPooledSession, startupQueryTimeoutMs } from './pooled-session';
 import { readServerFacts, type ServerFacts } from './server-facts';
 import { NO_SAMPLE_DATA, loadSampleDataOnce, type SampleDataCounts } from '../seed/sample';
 
@@ -42,6 +42,7 @@ export async function prepareDatabase(
   plannedWorkers: number = config.cluster.workers,
 ): Promise<PreparedDatabase> {
   const deadline = Date.now() + config.db.startupWaitMs;
+  const pooled = config.db.pooler === 'pgbouncer';
   for (let attempt = 1; ; attempt++) {
     try {
       return await withSingleConnection(
@@ -61,8 +62,11 @@ export async function prepareDatabase(
           const sampleData = config.db.sampleData ? await loadSampleDataOnce(db) : NO_SAMPLE_DATA;
           return { facts, plan, migrationsApplied, sampleData };
         },
+        // Migrations and the sample load may rightly run long; without them (always so through PgBouncer
+        // with no direct URL) the reads are bounded, so a database that stops answering cannot hang start-up.
+        { queryTimeoutMs: config.db.migrate || config.db.sampleData ? 0 : startupQueryTimeoutMs(config) },
       ).then(async (prepared) => {
-        if (config.db.pooler === 'pgbouncer') await checkPooledSession(url, applicationName, config, logger);
+        if (pooled) await checkPooledSession(url, applicationName, config, logger);
         return prepared;
       });
     } catch (err) {

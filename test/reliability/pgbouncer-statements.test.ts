@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { withSingleConnection } from '../../server/lib/db';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { describeWithPgbouncer, pgbouncerBinary, startPgbouncer, type Pgbouncer } from '../support/pgbouncer';
 import { freePort } from '../support/ports';
@@ -77,6 +79,52 @@ describeWithPgbouncer('start-up checks behind PgBouncer', () => {
     servers.push(server);
     const ready = server.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('aquifer ready'));
     expect(ready?.msg).toContain('through PgBouncer');
+  });
+
+  it('gives up on start-up reads that PgBouncer cannot serve, instead of waiting in its queue', async () => {
+    // One server connection, held in an open transaction: the start-up read waits in PgBouncer, which would wait 120 s.
+    const bouncer = await startPgbouncer({ upstreamUrl: database.directUrl, poolSize: 1 });
+    bouncers.push(bouncer);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = () => {};
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = withSingleConnection(bouncer.pooled(database.directUrl), 'holder', 5_000, async (db) => {
+      await db.exec({ text: 'BEGIN' });
+      await db.exec({ text: 'SELECT 1' });
+      holding();
+      await released;
+      await db.exec({ text: 'ROLLBACK' });
+    });
+    try {
+      await Promise.race([held, holder]);
+      const started = performance.now();
+      // No DATABASE_DIRECT_URL: the facts are read through PgBouncer, as when the migrations run elsewhere.
+      const seen = await refusal({
+        DATABASE_URL: bouncer.pooled(database.directUrl),
+        DB_POOLER: 'pgbouncer',
+        DB_CONNECTION_BUDGET: '1',
+        WEB_CONCURRENCY: '1',
+        WORKER_SPARE: 'false',
+        DB_MIGRATE: 'false',
+        DB_SAMPLE_DATA: 'false',
+        DB_ACQUIRE_TIMEOUT_MS: '1000',
+        DB_STATEMENT_TIMEOUT_MS: '1000',
+        DB_STARTUP_WAIT_MS: '3000',
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+      });
+      const exitMs = Math.round(performance.now() - started);
+      reportFigures('pgbouncer start-up read held in its queue', { ...seen, exitMs });
+      expect(seen.code).toBe(1);
+      expect(seen.listened).toBe(false);
+      expect(seen.message).toContain('did not answer a statement within its client-side timeout');
+      // The start-up wait plus one bounded attempt (acquire + statement timeout), with room for a slow machine.
+      expect(exitMs).toBeLessThan(3_000 + 2_000 + 5_000);
+    } finally {
+      release();
+      await holder;
+    }
   });
 
   (passesThemThrough ? it : it.skip)(
