@@ -6,6 +6,8 @@ export interface ActivitySample {
   /** Backends per application_name, for the names matching the pattern. */
   readonly byApp: Readonly<Record<string, number>>;
   readonly total: number;
+  /** The counted backends' process ids. */
+  readonly pids: readonly number[];
 }
 
 export interface ActivitySampler {
@@ -15,7 +17,7 @@ export interface ActivitySampler {
 
 /**
  * Samples pg_stat_activity for one database every `intervalMs` on its own
- * connection, counting backends whose application_name matches `pattern` (LIKE).
+ * connection (not counted), counting backends whose application_name matches `pattern` (LIKE).
  */
 export function sampleActivity(url: string, database: string, pattern: string, intervalMs = 50): ActivitySampler {
   const samples: ActivitySample[] = [];
@@ -26,16 +28,21 @@ export function sampleActivity(url: string, database: string, pattern: string, i
     10_000,
     async (db) => {
       while (running) {
-        const rows = await db.many<{ application_name: string; n: number }>({
-          text: `SELECT application_name, count(*)::int AS n FROM pg_stat_activity
+        const rows = await db.many<{ application_name: string; n: number; pids: number[] }>({
+          text: `SELECT application_name, count(*)::int AS n, array_agg(pid) AS pids FROM pg_stat_activity
                WHERE datname = $1 AND application_name LIKE $2
                  -- Connections only: autovacuum workers also name the database (with an empty application_name).
-                 AND backend_type = 'client backend'
+                 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
                GROUP BY application_name`,
           values: [database, pattern],
         });
         const byApp = Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
-        samples.push({ at: Date.now(), byApp, total: rows.reduce((sum, r) => sum + r.n, 0) });
+        samples.push({
+          at: Date.now(),
+          byApp,
+          total: rows.reduce((sum, r) => sum + r.n, 0),
+          pids: rows.flatMap((r) => r.pids),
+        });
         await sleep(intervalMs);
       }
       // Bounded: a stuck sample fails the test instead of hanging it.
