@@ -91,7 +91,11 @@ it('answers 503 + Retry-After within the acquire timeout +10% while slow work ho
     outcomes: outcomes(fresh),
     problems: problemTypes(fresh),
     shedAtOnce: { n: shed.length, workerMedianMs: median(shed), workerMaxMs: Math.max(0, ...shed) },
-    waited: { n: waited.length, workerMinMs: Math.min(...waited), workerMaxMs: Math.max(0, ...waited) },
+    waited: {
+      n: waited.length,
+      workerMinMs: waited.length ? Math.min(...waited) : null,
+      workerMaxMs: Math.max(0, ...waited),
+    },
     clientMedianMs: Math.round(median(clientMs)),
     clientMaxMs: Math.round(Math.max(0, ...clientMs)),
     withoutAccessLine: unseen.length,
@@ -111,6 +115,8 @@ it('answers 503 + Retry-After within the acquire timeout +10% while slow work ho
   }
   // Every one in time: in the worker, within the acquire timeout +10%; a waiter no sooner than -10%.
   expect(Math.max(...workerMs(fresh))).toBeLessThanOrEqual(ANSWER_BOUND_MS);
+  // The queue refills as each waiter times out, so some always wait; the -10% check needs at least one.
+  expect(waited.length).toBeGreaterThan(0);
   expect(Math.min(...waited)).toBeGreaterThanOrEqual(ACQUIRE_TIMEOUT_MS * 0.9);
   expect(unseen.map((r) => ({ kind: r.kind, status: r.status, error: r.error }))).toEqual([]);
   // The held requests finish once the lock goes, and the pool serves again.

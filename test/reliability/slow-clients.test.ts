@@ -201,8 +201,10 @@ it('cuts off clients trickling a body at the request timeout, frees the uploadâ€
       method: 'POST',
       path: '/api/v1/observations/bulk',
       agent: false,
+      timeout: 10_000,
       headers: { [authName]: authValue, 'Content-Type': 'text/csv', 'Content-Length': Buffer.byteLength(csv) },
     });
+    req.on('timeout', () => req.destroy(new Error('the upload after the cut-offs got no answer within 10 s')));
     req.on('response', (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));

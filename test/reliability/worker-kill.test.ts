@@ -62,9 +62,10 @@ it('replaces a SIGKILLed worker within 2 s under load; only its in-flight reques
     1,
   );
   // In flight at the kill, or sent before the primary saw the exit (it kept handing the dead worker
-  // connections until then): those no surviving worker answered were the killed worker's.
+  // connections until then): those no surviving worker logged were the killed worker's. A survivor logs
+  // every request it took, answered or not ('request aborted', 'request errored'), so none is mistaken.
   const servedBy = new Map(
-    server.logs.filter((l) => l.msg === 'request completed').map((l) => [l.reqId as string, l.pid as number]),
+    server.logs.filter((l) => typeof l.reqId === 'string').map((l) => [l.reqId as string, l.pid as number]),
   );
   const inFlightAtKill = result.requests.filter((r) => r.startedAt <= at(died) && r.endedAt >= killedAt);
   const onVictim = inFlightAtKill.filter((r) => [undefined, victimPid].includes(servedBy.get(r.id)));
