@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type Joi from 'joi';
 import type { Authorizer } from '../auth/middleware';
@@ -61,6 +62,16 @@ function requireContentType(types: readonly string[], expected: string): Request
 }
 
 /**
+ * JSON is UTF-8 (RFC 8259). Without this check the decoder turns invalid bytes into U+FFFD,
+ * and the mangled text would be stored; instead the body is malformed JSON (400).
+ */
+function rejectInvalidUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() === 'utf-8' && !isUtf8(body)) {
+    throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400, type: 'entity.parse.failed' });
+  }
+}
+
+/**
  * Mounts every endpoint on `router`: auth first (so no body is parsed for a caller who may not
  * send it), then the body. An endpoint without a body is one handler doing all of it: each extra
  * route handler is another pass through the router's dispatch, a measurable cost on a lookup.
@@ -68,7 +79,7 @@ function requireContentType(types: readonly string[], expected: string): Request
 export function mountEndpoints(router: Router, endpoints: readonly Endpoint[], opts: MountOptions): void {
   const jsonBody = [
     requireContentType(JSON_TYPES, 'application/json'),
-    express.json({ limit: opts.bodyLimitBytes, type: JSON_TYPES, strict: true }),
+    express.json({ limit: opts.bodyLimitBytes, type: JSON_TYPES, strict: true, verify: rejectInvalidUtf8 }),
   ];
   const { authorizer } = opts;
   for (const e of endpoints) {

@@ -162,6 +162,11 @@ describe.each([['every JSON body route', true] as const, ['the bulk upload route
           ['single quotes', "{'name': 'x'}"],
           ['a bare word', 'undefined'],
           ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+          // Otherwise decoded to U+FFFD and stored: JSON is UTF-8 (RFC 8259), so the body is malformed.
+          [
+            'invalid UTF-8 inside a string',
+            Buffer.from([...Buffer.from('{"name": "x'), 0xc3, 0x28, ...Buffer.from('"}')]),
+          ],
           ['NaN', '{"latitude": NaN}'],
           ['a comment', '{"name": "x" /* y */}'],
           ['empty', ''],
