@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +9,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/lib/e
 import { migrate } from '../../server/lib/migrate';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
+
+/** No test freezes PostgreSQL longer than this. */
+const FREEZE_WATCHDOG_S = 30;
 
 /** Not `aquifer:…`: the test's own sessions must never match the patterns the faults aim at the app. */
 const TEST_APP_NAME = 'faults:test';
@@ -27,7 +31,10 @@ export interface PrivatePostgres extends TestDatabase {
   stop(mode: 'fast' | 'immediate'): Promise<void>;
   /** Starts it again; resolves once it accepts connections (after crash recovery, if any). */
   start(): Promise<void>;
-  /** SIGSTOPs the postmaster and then every child; resolves with how many processes were stopped. */
+  /**
+   * SIGSTOPs the postmaster and then every child; resolves with how many processes were stopped.
+   * A detached watchdog continues them after FREEZE_WATCHDOG_S whatever happens to the test.
+   */
   freeze(): Promise<number>;
   /** SIGCONTs every process `freeze` stopped (and any child it finds now). */
   thaw(): Promise<void>;
@@ -109,6 +116,7 @@ export async function startPrivatePostgres(
   // Read once per start, so a fault is signalled the moment it is asked for, with no file read first.
   let postmaster = 0;
   let frozen: number[] = [];
+  let watchdog: ChildProcess | null = null;
   let destroyed = false;
   const query = <T>(fn: (db: Db) => Promise<T>) =>
     withSingleConnection(server.url, TEST_APP_NAME, 10_000, fn, { queryTimeoutMs: 10_000 });
@@ -120,6 +128,9 @@ export async function startPrivatePostgres(
     for (const pid of all) if (pid !== postmaster) signal(pid, 'SIGCONT');
     signal(postmaster, 'SIGCONT');
     frozen = [];
+    // Its whole group (it leads one, being detached), so no orphaned sleep lingers.
+    if (watchdog?.pid !== undefined) signal(-watchdog.pid, 'SIGTERM');
+    watchdog = null;
   };
   const destroy = async () => {
     if (destroyed) return;
@@ -165,6 +176,12 @@ export async function startPrivatePostgres(
         signal(pid, 'SIGSTOP');
         frozen.push(pid);
       }
+      // Outlives this process: if the runner dies mid-freeze, PostgreSQL is not left stopped for good.
+      watchdog = spawn('sh', ['-c', `sleep ${FREEZE_WATCHDOG_S}; kill -CONT ${frozen.join(' ')} 2>/dev/null`], {
+        detached: true,
+        stdio: 'ignore',
+      });
+      watchdog.unref();
       return frozen.length;
     },
     thaw,
