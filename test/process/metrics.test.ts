@@ -104,13 +104,15 @@ it('does not wait on the spare worker while it loads: a scrape right after start
     WORKER_SPARE: 'true',
   });
   // The spare is forked once every worker is ready, and takes about a second to load.
+  const loadingAtStart = !server.logs.some((l) => l.msg === 'spare worker loaded');
   const started = Date.now();
   const scraped = await get(metricsPort, '/metrics');
   const tookMs = Date.now() - started;
-  const spareLoaded = server.logs.some((l) => l.msg === 'spare worker loaded');
-  reportFigures('scrape while the spare loads', { tookMs, spareLoadedBeforeAnswer: spareLoaded });
+  reportFigures('scrape while the spare loads', { tookMs, loadingAtStart });
+  // Asked of a loading spare, the scrape waits until it has loaded: 393–540 ms here, against 29–61 ms
+  // (CI runs included) when the spare is skipped. The bound sits between, with room for a busy machine.
+  expect(loadingAtStart).toBe(true);
+  expect(tookMs).toBeLessThan(250);
   expect(scraped.status).toBe(200);
   expect(sumOf(parsePrometheus(scraped.body), 'aquifer_metrics_workers_missing')).toBe(0);
-  // Asking a spare that cannot answer yet costs the whole 2 s per-worker wait.
-  expect(tookMs).toBeLessThan(1_500);
 });
