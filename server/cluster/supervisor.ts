@@ -11,7 +11,6 @@ import {
   RESIZE_MESSAGE,
   RESIZED_MESSAGE,
   READY_MESSAGE,
-  SHUTDOWN_MESSAGE,
   isMessage,
   type AssignRequest,
   type BackendsCounted,
@@ -21,6 +20,7 @@ import {
 } from './messages';
 import { planRebalance, type ResizeStep } from './rebalance';
 import { Spare } from './spare';
+import { WorkerRequests, stopWorker } from './worker-requests';
 
 export interface SupervisorOptions {
   /** Pool size of each worker, by index: the budget plan's shares. */
@@ -62,10 +62,8 @@ export class Supervisor {
   private readonly plannedExits = new Set<Worker>();
   /** Pool size by index, for every index not given up (running or waiting to restart). */
   private readonly pools: Map<number, number>;
-  private readonly resizes = new Map<number, (ok: boolean) => void>();
-  private nextResizeId = 0;
-  private readonly backendCounts = new Map<number, (count: number | null) => void>();
-  private nextCountId = 0;
+  private readonly resizes = new WorkerRequests<boolean>();
+  private readonly backendCounts = new WorkerRequests<number | null>();
   /** When each process reported ready: only those that did can have opened database connections. */
   private readonly readyAt = new Map<Worker, number>();
   private readonly spare: Spare | null;
@@ -113,11 +111,11 @@ export class Supervisor {
     const startedAt = Date.now();
     worker.on('message', (msg: unknown) => {
       if (isMessage<ResizeAnswer>(msg, RESIZED_MESSAGE)) {
-        this.resizes.get(msg.id)?.(msg.ok);
+        this.resizes.answer(msg.id, msg.ok);
         return;
       }
       if (isMessage<BackendsCounted>(msg, BACKENDS_COUNTED_MESSAGE)) {
-        this.backendCounts.get(msg.id)?.(msg.count);
+        this.backendCounts.answer(msg.id, msg.count);
         return;
       }
       if (msg !== READY_MESSAGE) {
@@ -193,17 +191,11 @@ export class Supervisor {
   private countBackends(index: number, timeoutMs: number): Promise<number | null> {
     const asked = [...this.workers.values()].find((w) => this.readyAt.has(w) && w.isConnected());
     if (!asked) return Promise.resolve(null);
-    const id = this.nextCountId++;
-    return new Promise((resolve) => {
-      const done = (count: number | null) => {
-        clearTimeout(timer);
-        this.backendCounts.delete(id);
-        resolve(count);
-      };
-      const timer = setTimeout(() => done(null), timeoutMs);
-      this.backendCounts.set(id, done);
-      asked.send({ type: COUNT_BACKENDS_MESSAGE, id, index } satisfies CountBackendsRequest);
-    });
+    return this.backendCounts.ask(
+      asked,
+      (id) => ({ type: COUNT_BACKENDS_MESSAGE, id, index }) satisfies CountBackendsRequest,
+      { timeoutMs, onTimeout: null, onExit: null },
+    );
   }
 
   /** Stops the spare: a rolling restart deploys new code, which the next spare loads. */
@@ -300,7 +292,7 @@ export class Supervisor {
     this.pools.set(index, poolSize);
     if (!old) return;
     this.plannedExits.add(old);
-    await this.stopWorker(old);
+    await stopWorker(old, this.opts.stopTimeoutMs);
   }
 
   /** Tells worker `index` its new pool size; true once it confirms (or has no connections to shrink). */
@@ -308,20 +300,11 @@ export class Supervisor {
     const worker = this.workers.get(index);
     // Not running (waiting to restart): it will start at the size set in `pools`.
     if (!worker || !worker.isConnected()) return Promise.resolve(true);
-    const id = this.nextResizeId++;
-    return new Promise<boolean>((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        worker.off('exit', onExit);
-        this.resizes.delete(id);
-        resolve(ok);
-      };
+    return this.resizes.ask(worker, (id) => ({ type: RESIZE_MESSAGE, id, max }) satisfies ResizeRequest, {
+      timeoutMs: this.opts.resizeTimeoutMs,
+      onTimeout: false,
       // A worker that exits holds no connections any more.
-      const onExit = () => done(true);
-      const timer = setTimeout(() => done(false), this.opts.resizeTimeoutMs);
-      this.resizes.set(id, done);
-      worker.once('exit', onExit);
-      worker.send({ type: RESIZE_MESSAGE, id, max } satisfies ResizeRequest);
+      onExit: true,
     });
   }
 
@@ -341,7 +324,7 @@ export class Supervisor {
     this.workers.delete(index);
     if (!worker) return;
     this.plannedExits.add(worker);
-    await this.stopWorker(worker);
+    await stopWorker(worker, this.opts.stopTimeoutMs);
   }
 
   /** Asks every worker to drain and exit; kills those still running after the stop timeout. */
@@ -350,28 +333,10 @@ export class Supervisor {
     for (const timer of this.pendingRestarts.values()) clearTimeout(timer);
     this.pendingRestarts.clear();
     const [results] = await Promise.all([
-      Promise.all([...this.live].map((worker) => this.stopWorker(worker))),
+      Promise.all([...this.live].map((worker) => stopWorker(worker, this.opts.stopTimeoutMs))),
       this.spare?.stop(),
     ]);
     return { killed: results.filter((r) => r === 'killed').length };
-  }
-
-  /** Asks one worker to drain and exit; kills it after the stop timeout. */
-  private stopWorker(worker: Worker): Promise<'exited' | 'killed'> {
-    return new Promise((resolve) => {
-      if (worker.isDead()) return resolve('exited');
-      let outcome: 'exited' | 'killed' = 'exited';
-      const timer = setTimeout(() => {
-        outcome = 'killed';
-        worker.process.kill('SIGKILL');
-      }, this.opts.stopTimeoutMs);
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve(outcome);
-      });
-      if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
-      else worker.process.kill('SIGTERM');
-    });
   }
 
   /** Kills every worker at once: the answer to a second signal. */
