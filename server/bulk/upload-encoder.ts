@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { PayloadTooLarge } from '../lib/errors';
 import type { RowEvent, RowReader } from './row-reader';
 import { toCopyLine, validateRow, type RowError } from './rows';
+import { Utf8Check } from './utf8-check';
 
 /** At most this many row errors are kept and reported. */
 export const MAX_REPORTED_ERRORS = 100;
@@ -18,7 +19,10 @@ export class UploadEncoder extends Transform {
   private bytes = 0;
   private rows = 0;
   private readonly decoder = new StringDecoder('utf8');
+  // The decoder alone would read invalid bytes as U+FFFD, and store them so.
+  private readonly utf8 = new Utf8Check();
   private output = '';
+  private utf8Reported = false;
 
   constructor(
     private readonly reader: RowReader,
@@ -39,14 +43,16 @@ export class UploadEncoder extends Transform {
       done(new PayloadTooLarge(this.maxBytes));
       return;
     }
-    // Once the report is full there is nothing left to learn from the rest of the file.
-    if (this.errors.length < MAX_REPORTED_ERRORS) this.reader.push(this.decoder.write(chunk), this.onEvent);
+    // Once the report is full, or the bytes are no longer text, there is nothing left to learn from the rest.
+    if (this.errors.length < MAX_REPORTED_ERRORS && this.isText(this.utf8.write(chunk))) {
+      this.reader.push(this.decoder.write(chunk), this.onEvent);
+    }
     this.flushOutput();
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.errors.length < MAX_REPORTED_ERRORS) {
+    if (this.errors.length < MAX_REPORTED_ERRORS && this.isText(this.utf8.end())) {
       this.reader.push(this.decoder.end(), this.onEvent);
       this.reader.end(this.onEvent);
     }
@@ -58,6 +64,17 @@ export class UploadEncoder extends Transform {
     if (this.output === '') return;
     this.push(Buffer.from(this.output, 'utf8'));
     this.output = '';
+  }
+
+  /** Passes on the check's verdict, reporting the line of the first invalid byte once. */
+  private isText(valid: boolean): boolean {
+    if (!valid && !this.utf8Reported) {
+      this.utf8Reported = true;
+      this.addErrors([
+        { line: this.utf8.invalidAt ?? 0, path: 'row', message: 'the file is not valid UTF-8 on this line' },
+      ]);
+    }
+    return valid;
   }
 
   private readonly onEvent = (event: RowEvent): void => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
 /** An app under test: the file's own, or one built here with other limits. */
 type UploadTarget = Pick<TestApp, 'app' | 'db'>;
 
-const upload = (contentType: string, body: string, app: UploadTarget = t) =>
+const upload = (contentType: string, body: string | Buffer, app: UploadTarget = t) =>
   request(app.app)
     .post(PATH)
     .set(...bearer(t.keys.write))
@@ -204,6 +204,21 @@ describe('POST /observations/bulk: bad files write nothing', () => {
     const res = await csv(file);
     expectProblem(res, 400, 'validation-failed');
     expect(res.body.errors).toEqual(errors.map((e) => expect.objectContaining(e)));
+    await expectUnchangedAndHealthy(before);
+  });
+
+  it('bytes that are not UTF-8, even in a free-text field → 400 naming their line', async () => {
+    const before = await snapshot();
+    const file = Buffer.concat([
+      Buffer.from(
+        'site_code,observed_at,depth_to_water_ft,notes\nW-1,2024-07-01T00:00:00Z,1,fine\nW-1,2024-07-02T00:00:00Z,1,x',
+      ),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n'),
+    ]);
+    const res = await upload('text/csv', file);
+    expectProblem(res, 400, 'validation-failed');
+    expect(res.body.errors).toEqual([{ line: 3, path: 'row', message: 'the file is not valid UTF-8 on this line' }]);
     await expectUnchangedAndHealthy(before);
   });
 

@@ -175,6 +175,27 @@ describe.each([['every JSON body route', true] as const, ['the bulk upload route
           ['an unterminated quote', 'site_code,observed_at,depth_to_water_ft\nKS-LIMIT-1,"2024-01-01T00:00:00Z,1\n'],
           ['an NDJSON line cut short', '{"site_code":"KS-LIMIT-1","observed_at":'],
           ['invalid UTF-8', Buffer.from([0x73, 0x69, 0x74, 0x65, 0xff, 0xfe, 0x0a])],
+          // Good rows but for one byte in a free-text field, which the decoder alone would store as U+FFFD.
+          [
+            'CSV with invalid UTF-8 inside a field',
+            Buffer.from([
+              ...Buffer.from('site_code,observed_at,depth_to_water_ft,notes\nKS-LIMIT-1,2024-03-01T00:00:00Z,1,x'),
+              0xc3,
+              0x28,
+              0x0a,
+            ]),
+          ],
+          [
+            'NDJSON with invalid UTF-8 inside a string',
+            Buffer.from([
+              ...Buffer.from(
+                '{"site_code":"KS-LIMIT-1","observed_at":"2024-03-02T00:00:00Z","depth_to_water_ft":1,"notes":"x',
+              ),
+              0xc3,
+              0x28,
+              ...Buffer.from('"}\n'),
+            ]),
+          ],
         ];
 
     it.each(MALFORMED)('answers 400 for a body that does not parse: %s', async (_what, body) => {
