@@ -14,7 +14,7 @@ export function problemMiddleware(hints: ConstraintHints): ErrorRequestHandler {
     const problem = toProblem(err, hints);
     // Internal detail goes to the access log line (logAccess reads res.err), never to the client.
     if (!(err instanceof AppError) || problem.status >= 500) {
-      (res as unknown as { err?: unknown }).err = err;
+      (res as unknown as { err?: unknown }).err = withoutRequestBody(err);
     }
     if (res.headersSent) {
       // Too late for a problem body: end the socket so the client sees a failure, not a truncated 200.
@@ -43,3 +43,12 @@ export function problemMiddleware(hints: ConstraintHints): ErrorRequestHandler {
 export const routeNotFound: RequestHandler = (req, _res, next) => {
   next(new RouteNotFound(req.method, req.path.slice(0, 200)));
 };
+
+/**
+ * body-parser hands back the whole request body on its errors (`body`, as text or bytes, up to the
+ * body limit). That is the client's data and may be megabytes: the log keeps the cause without it.
+ */
+function withoutRequestBody(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null && 'body' in err) delete (err as { body?: unknown }).body;
+  return err;
+}

@@ -123,6 +123,31 @@ describe('access logs', () => {
     }
   });
 
+  it('keep the cause of a body that does not parse, but not the body', async () => {
+    const marker = 'body-marker-7f3a';
+    for (const [id, body] of [
+      ['body-json', `{"name": "${marker}",`],
+      ['body-utf8', Buffer.from([...Buffer.from(`{"name": "${marker}`), 0xc3, 0x28, ...Buffer.from('"}')])],
+    ] as const) {
+      await request(t.app)
+        .post('/api/v1/wells')
+        .set(...bearer(t.keys.write))
+        .set('Content-Type', 'application/json')
+        .set('X-Request-Id', id)
+        // As sent: superagent would turn a Buffer into JSON of its bytes.
+        .serialize((raw: string | Buffer) => raw as string)
+        .send(body)
+        .expect(400);
+      const [line, ...more] = await linesFor(t, id);
+      expect(more).toEqual([]);
+      expect(line).toHaveProperty('err.status', 400);
+      expect(line).toHaveProperty('err.message');
+      // A client's body can be as large as the limit, and is theirs: the log keeps neither.
+      expect(JSON.stringify(line)).not.toContain(marker);
+      expect(JSON.stringify(line)).not.toContain('"Buffer"');
+    }
+  });
+
   it('logs a 2xx at info (30) and a 4xx at warn (40)', async () => {
     await request(t.app).get('/api/v1/wells?limit=1').set('X-Request-Id', 'level-200').expect(200);
     await request(t.app).get('/api/v1/wells/0').set('X-Request-Id', 'level-400').expect(400);
