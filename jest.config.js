@@ -5,8 +5,15 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 
-/** Reliability tests whose margins are too thin to share the machine's cores with another test. */
-const RUN_ALONE = ['/test/reliability/pool-exhaustion.test.ts', '/test/reliability/keep-alive.test.ts'];
+/**
+ * Run after the rest, one at a time: two reliability tests judged to within a tenth of a timeout or
+ * less, and the benchmark, which saturates every core by design and would crowd any neighbour.
+ */
+const RUN_ALONE = [
+  '/test/reliability/pool-exhaustion.test.ts',
+  '/test/reliability/keep-alive.test.ts',
+  '/test/process/bench.test.ts',
+];
 
 module.exports = {
   // One real PostgreSQL for the whole run, with a migrated template database.
@@ -15,7 +22,12 @@ module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    { ...base, displayName: 'process', testMatch: ['<rootDir>/test/process/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'process',
+      testMatch: ['<rootDir>/test/process/**/*.test.ts'],
+      testPathIgnorePatterns: RUN_ALONE,
+    },
     // The fault and abuse battery (issue 6): bounded, loopback only, prints its [figures].
     {
       ...base,
@@ -23,7 +35,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
       testPathIgnorePatterns: RUN_ALONE,
     },
-    // Judged to within a tenth of a timeout or less, so run when nothing else does.
-    { ...base, displayName: 'reliability-alone', testMatch: RUN_ALONE.map((p) => `<rootDir>${p}`) },
+    { ...base, displayName: 'alone', testMatch: RUN_ALONE.map((p) => `<rootDir>${p}`) },
   ],
 };
