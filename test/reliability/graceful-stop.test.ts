@@ -55,7 +55,9 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
     const load = startTracedLoad({
       port: balancer.port,
       nextRequest: readWriteMix(await issueKey(f.database, 'write'), 400, 'TERM'),
-      concurrency: 12,
+      // Enough loops that the rate, not the answers' latency, sets the pace (12 reached 180/s beside
+      // another test; 32 did not help there, so this file runs alone: jest.config.js RUN_ALONE).
+      concurrency: 32,
       // "A few hundred requests/s", reads and writes, through the balancer.
       ratePerS: 250,
       durationMs: 120_000,
@@ -115,11 +117,12 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
           return stopped ? Date.parse(stopped.time as string) - Date.parse(d.time as string) : Infinity;
         }),
     );
+    const requestsPerS = Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt));
     reportFigures('SIGTERM behind a balancer, 5 stops', {
       stops,
       workerDrainMs: { max: Math.max(...workerDrains), killTimeoutMs: WORKER_KILL_TIMEOUT_MS },
       requests: result.requests.length,
-      requestsPerS: Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt)),
+      requestsPerS,
       statuses: result.statuses,
       errors: result.errors,
       failed: failed.slice(0, 5),
@@ -147,6 +150,7 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
     // Not one request failed, across all five stops and restarts.
     expect(failed).toEqual([]);
     expect(balancer.dropped).toBe(0);
+    expect(requestsPerS).toBeGreaterThanOrEqual(200);
     expect(result.statuses[200]).toBeGreaterThan(500);
     expect(result.statuses[201]).toBeGreaterThan(100);
     expect(samples.length).toBeGreaterThan(100);
