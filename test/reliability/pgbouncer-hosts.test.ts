@@ -82,7 +82,8 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
     const samples = await sampler.stop();
     const onDatabase = samples.map((s) => s.total);
     // PgBouncer's server connections over the phase. A fresh one shows an empty application_name until
-    // PgBouncer links a client to it and sets the client's; in 8 local runs none was ever closed or replaced.
+    // PgBouncer links a client to it and sets the client's; in 6 local runs with its connection log on,
+    // PgBouncer never closed or replaced one.
     const serverPids = new Set(samples.flatMap((s) => s.pids));
     const stored = await database.query((db) =>
       db.one<{ n: number }>({
