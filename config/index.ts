@@ -268,6 +268,16 @@ export function poolSettings(db: DbConfig) {
   };
 }
 
+/** What every app (server/app's AppDeps) takes from the configuration, in one place. */
+export function appSettings(config: Config) {
+  return {
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    readinessTimeoutMs: config.http.readinessTimeoutMs,
+    readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
+    api: config.api,
+  };
+}
+
 export function poolResizeTimeoutMs(config: Config): { worker: number; primary: number } {
   const worker = config.db.statementTimeoutMs + 3_000;
   return { worker, primary: worker + 2_000 };

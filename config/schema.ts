@@ -8,6 +8,10 @@ import Joi from 'joi';
 const ms = (def: number, min = 0) => Joi.number().integer().min(min).default(def);
 const count = (def: number, min = 1) => Joi.number().integer().min(min).default(def);
 const port = () => Joi.number().port().messages({ 'number.port': 'must be a TCP port from 0 to 65535' });
+const postgresUrl = () =>
+  Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' });
 const flag = () => Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
 // As a browser sends Origin: scheme://host[:port] and nothing after it, not even a slash.
 const ORIGIN = /^https?:\/\/[^/?#@\s]+$/i;
@@ -70,13 +74,9 @@ export const envSchema = Joi.object({
   WORKER_BACKOFF_BASE_MS: ms(250, 1),
   WORKER_BACKOFF_MAX_MS: ms(10_000, 1),
 
-  DATABASE_URL: Joi.string()
-    .uri({ scheme: ['postgres', 'postgresql'] })
-    .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' }),
+  DATABASE_URL: postgresUrl(),
   // PostgreSQL itself, for start-up work a transaction pooler cannot carry (migrations hold a session lock).
-  DATABASE_DIRECT_URL: Joi.string()
-    .uri({ scheme: ['postgres', 'postgresql'] })
-    .messages({ 'string.uriCustomScheme': 'must be a postgres:// or postgresql:// URL' }),
+  DATABASE_DIRECT_URL: postgresUrl(),
   DB_POOLER: Joi.string().valid('none', 'pgbouncer').default('none'),
   DB_CONNECTION_BUDGET: Joi.alternatives()
     .try(Joi.string().valid('auto'), Joi.number().integer().min(1))

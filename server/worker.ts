@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { poolResizeTimeoutMs, poolSettings, readConfigOrExit, type Config } from '../config';
+import { appSettings, poolResizeTimeoutMs, poolSettings, readConfigOrExit, type Config } from '../config';
 import { buildApp } from './app';
 import { countBackends } from './cluster/dead-backends';
 import {
@@ -38,6 +38,9 @@ import {
 import { createWorkerMetrics } from './metrics/registry';
 /** Set by a spare before it loads this module (server/cluster/spare-mark.ts); never set in a plain worker. */
 const spareWaiting = (): boolean => (globalThis as Record<symbol, unknown>)[Symbol.for('aquifer.spare')] === true;
+
+/** Signals the primary acts on, ignored by workers (and spares), which get them too when sent to the group. */
+export const PRIMARY_SIGNALS = ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const;
 
 /** How long a draining worker waits for requests on connections it already accepted. */
 const HANDOFF_GRACE_MS = 1_000;
@@ -201,10 +204,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     db,
     logger,
     lifecycle: { isShuttingDown: () => shuttingDown },
-    bodyLimitBytes: config.http.bodyLimitBytes,
-    readinessTimeoutMs: config.http.readinessTimeoutMs,
-    readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
-    api: config.api,
+    ...appSettings(config),
     metrics: {
       observeHttp: metrics.observeHttp,
       // Under our primary one scrape covers the host; under pm2 each instance answers for itself.
@@ -248,7 +248,7 @@ export function startWorker(): void {
   if (forkedByPrimary(config.worker.index)) answerPrimaryScrapesOnce();
   // The primary acts on these. Sent to the whole process group (a closed terminal sends SIGHUP),
   // their default actions would kill or suspend every worker at once.
-  for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) process.on(signal, () => undefined);
+  for (const signal of PRIMARY_SIGNALS) process.on(signal, () => undefined);
   const logger = createLogger(config.logLevel, `w${workerIndex(config)}`);
   // Unknown state after these: log and exit, and let the supervisor start a fresh process.
   process.on('uncaughtException', (err) => {

@@ -11,14 +11,14 @@
 import './spare-mark';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, poolSettings } from '../../config';
+import { appSettings, loadConfig, poolSettings } from '../../config';
 import { buildApp } from '../app';
 import { createDatabase } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { ASSIGN_MESSAGE, SHUTDOWN_MESSAGE, SPARE_LOADED_MESSAGE, isMessage, type AssignRequest } from './messages';
 import { answerPrimaryScrapesOnce } from './primary-scrapes';
 // All of the worker's code, loaded now: started on assignment, never re-read from disk then.
-import { startWorker } from '../worker';
+import { PRIMARY_SIGNALS, startWorker } from '../worker';
 
 /** The requests of the rehearsal: the hot routes, and the error paths (no database answers). */
 const REHEARSAL: readonly { method: string; path: string; body?: string }[] = [
@@ -49,10 +49,7 @@ async function rehearse(): Promise<void> {
     db,
     logger,
     lifecycle: { isShuttingDown: () => false },
-    bodyLimitBytes: config.http.bodyLimitBytes,
-    readinessTimeoutMs: config.http.readinessTimeoutMs,
-    readinessFailWhenSaturatedMs: config.http.readinessFailWhenSaturatedMs,
-    api: config.api,
+    ...appSettings(config),
     metrics: { observeHttp: () => undefined, scrape: () => Promise.resolve('') },
   });
   const server = http.createServer(app);
@@ -85,8 +82,7 @@ answerPrimaryScrapesOnce();
 const quit = () => process.exit(0);
 // Signals to the process group are the primary's business, as in a worker; a stop just ends the wait.
 const ignore = () => undefined;
-const groupSignals = ['SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const;
-for (const signal of groupSignals) process.on(signal, ignore);
+for (const signal of PRIMARY_SIGNALS) process.on(signal, ignore);
 process.on('SIGTERM', quit);
 process.on('SIGINT', quit);
 
@@ -97,7 +93,7 @@ const onMessage = (msg: unknown) => {
   process.off('message', onMessage);
   process.off('SIGTERM', quit);
   process.off('SIGINT', quit);
-  for (const signal of groupSignals) process.off(signal, ignore);
+  for (const signal of PRIMARY_SIGNALS) process.off(signal, ignore);
   for (const [key, value] of Object.entries(msg.env)) {
     // Writes, not reads: config/ reads this environment when the worker starts, just below.
     // eslint-disable-next-line no-restricted-properties
