@@ -154,7 +154,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   // A resize that arrives before the pool exists sets its starting size instead.
   let poolSizeFromPrimary: number | undefined;
   process.on('message', (msg: unknown) => {
-    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === SHUTDOWN_MESSAGE.type) {
+    if (isMessage(msg, SHUTDOWN_MESSAGE.type)) {
       void shutdown('primary asked');
     }
     if (isMessage<CountBackendsRequest>(msg, COUNT_BACKENDS_MESSAGE)) {
