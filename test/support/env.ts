@@ -12,7 +12,7 @@ export const TEST_ENV = {
 } as const;
 
 /** `npm run test:pgbouncer` asks for this: the app's pools go through PgBouncer in transaction pooling. */
-export const POOLER_ENV = 'AQUIFER_TEST_POOLER';
+const POOLER_ENV = 'AQUIFER_TEST_POOLER';
 
 /** Whether this run's app pools go through PgBouncer. */
 export const throughPgbouncer = (): boolean => process.env[POOLER_ENV] === 'pgbouncer';

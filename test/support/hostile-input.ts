@@ -41,7 +41,7 @@ export const SQL_PAYLOADS: readonly string[] = [
 ];
 
 /** Strings that are paths, templates or markup in other layers. */
-export const OTHER_PAYLOADS: readonly string[] = [
+const OTHER_PAYLOADS: readonly string[] = [
   '../../../../etc/passwd',
   '..%2F..%2Fetc%2Fpasswd',
   '/work/main/node_modules/x.ts:1:2',
@@ -200,7 +200,7 @@ const headerText = fc.string({
   maxLength: 300,
 });
 
-export const ODD_CONTENT_TYPES = [
+const ODD_CONTENT_TYPES = [
   'text/plain',
   'application/x-www-form-urlencoded',
   'multipart/form-data; boundary=x',

@@ -11,7 +11,7 @@ import { canonicalTerm } from '../../server/lib/normalize';
 const MIGRATIONS = path.join(__dirname, '..', '..', 'migrations');
 
 /** Names the migrations declare: tables, constraints and indexes. */
-export function schemaNames(): { tables: string[]; objects: string[] } {
+function schemaNames(): { tables: string[]; objects: string[] } {
   const sql = fs
     .readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith('.sql'))
@@ -32,7 +32,7 @@ const SQLSTATES =
  * Leak patterns. `publicWords` are table names that are also words of the API
  * (paths like /wells): those only count in SQL context, the others anywhere.
  */
-export function leakPatterns(publicWords: readonly string[]): { name: string; re: RegExp; errorsOnly?: true }[] {
+function leakPatterns(publicWords: readonly string[]): { name: string; re: RegExp; errorsOnly?: true }[] {
   const { tables, objects } = schemaNames();
   const publicSet = new Set(publicWords);
   const hidden = tables.filter((t) => !publicSet.has(t));
@@ -59,7 +59,7 @@ export function leakPatterns(publicWords: readonly string[]): { name: string; re
 }
 
 /** Every key and string of a parsed JSON value (iterative: sent bodies nest thousands deep). */
-export function stringsIn(value: unknown): string[] {
+function stringsIn(value: unknown): string[] {
   const out: string[] = [];
   const pending: unknown[] = [value];
   while (pending.length > 0) {

@@ -1,6 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { requestOnce, type RequestKind, type RequestRecord, type RequestSpec } from './request-once';
 
+/** Requests allowed in flight at once; an arrival beyond it is skipped and counted, not queued. */
+const MAX_IN_FLIGHT = 300;
+/** Share of requests that are writes (the rest: 3/4 point lookups, 1/4 list pages). */
+const WRITE_SHARE = 0.2;
+
 export interface MixedLoadOptions {
   readonly port: number;
   /** Offered load, requests per second, kept whatever the answers take (open loop). */
@@ -9,22 +14,16 @@ export interface MixedLoadOptions {
   readonly maxRequests: number;
   /** Per-request limit: past it the request is destroyed and recorded as error 'timeout'. */
   readonly requestTimeoutMs: number;
-  /** Requests allowed in flight at once; an arrival beyond it is skipped and counted, not queued. */
-  readonly maxInFlight?: number;
   /** A key with the write scope, for POST /api/v1/wells. */
   readonly writeKey: string;
   /** Ids of wells that exist, for GET /api/v1/wells/:id. */
   readonly wellIds: readonly string[];
-  /** Share of requests that are writes (the rest: 3/4 point lookups, 1/4 list pages). */
-  readonly writeShare?: number;
   /** Prefix of the site codes written, unique per run so writes never collide. */
   readonly siteCodePrefix: string;
 }
 
 export interface RunningMixedLoad {
-  /** Every request answered so far, in the order they ended; once `done` resolves, all, in start order. */
-  readonly records: readonly RequestRecord[];
-  /** Arrivals skipped because `maxInFlight` were already under way. */
+  /** Arrivals skipped because MAX_IN_FLIGHT were already under way. */
   readonly skipped: () => number;
   /** Stops issuing; resolves once every request issued has ended, with all of them in start order. */
   stop(): Promise<readonly RequestRecord[]>;
@@ -57,8 +56,6 @@ function loadRequest(opts: MixedLoadOptions, kind: RequestKind, seq: number): Re
 export function startMixedLoad(opts: MixedLoadOptions): RunningMixedLoad {
   const records: RequestRecord[] = [];
   const pending = new Set<Promise<void>>();
-  const maxInFlight = opts.maxInFlight ?? 300;
-  const writeShare = opts.writeShare ?? 0.2;
   const startedAt = performance.now();
   let issued = 0;
   let skipped = 0;
@@ -68,8 +65,8 @@ export function startMixedLoad(opts: MixedLoadOptions): RunningMixedLoad {
 
   const kindOf = (seq: number): RequestKind => {
     // Deterministic interleaving: every request index maps to one kind, in the shares asked for.
-    const writesSoFar = Math.floor(seq * writeShare);
-    if (Math.floor((seq + 1) * writeShare) > writesSoFar) return 'write';
+    const writesSoFar = Math.floor(seq * WRITE_SHARE);
+    if (Math.floor((seq + 1) * WRITE_SHARE) > writesSoFar) return 'write';
     return seq % 4 === 3 ? 'list' : 'get';
   };
 
@@ -92,7 +89,7 @@ export function startMixedLoad(opts: MixedLoadOptions): RunningMixedLoad {
     // Catch up to the schedule: a late timer tick still issues every arrival due by now.
     const due = Math.min(opts.maxRequests, Math.floor(((now - startedAt) * opts.ratePerS) / 1000));
     for (; issued < due; issued++) {
-      if (pending.size >= maxInFlight) {
+      if (pending.size >= MAX_IN_FLIGHT) {
         skipped++;
         continue;
       }
@@ -110,7 +107,6 @@ export function startMixedLoad(opts: MixedLoadOptions): RunningMixedLoad {
   const timer = setInterval(tick, TICK_MS);
 
   return {
-    records,
     skipped: () => skipped,
     done,
     stop: () => {

@@ -29,14 +29,12 @@ export interface PgbouncerOptions {
   readonly upstreamUrl: string;
   /** Server connections PgBouncer may open per database: the budget. */
   readonly poolSize: number;
-  readonly maxClientConnections?: number;
 }
 
 export interface Pgbouncer {
   readonly port: number;
   /** The same URL as `directUrl`, through PgBouncer. */
   pooled(directUrl: string): string;
-  readonly log: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -79,7 +77,7 @@ export async function startPgbouncer(opts: PgbouncerOptions): Promise<Pgbouncer>
       `max_db_connections = ${opts.poolSize}`,
       'reserve_pool_size = 0',
       'min_pool_size = 0',
-      `max_client_conn = ${opts.maxClientConnections ?? 500}`,
+      'max_client_conn = 500',
       // pg sends it; PgBouncer 1.18 refuses any startup parameter it does not know.
       'ignore_startup_parameters = extra_float_digits',
       // Retry a failed server login at once, not after the default 15 s.
@@ -122,7 +120,6 @@ export async function startPgbouncer(opts: PgbouncerOptions): Promise<Pgbouncer>
   }
   return {
     port,
-    log,
     pooled(directUrl: string) {
       const u = new URL(directUrl);
       u.hostname = '127.0.0.1';

@@ -19,7 +19,6 @@ export interface RawConnection {
   readonly closedAt: number | null;
   /** Resolves once the connection is closed, with the time it was. */
   readonly closed: Promise<number>;
-  readonly localPort: number;
   destroy(): void;
 }
 
@@ -72,7 +71,6 @@ export async function openRawConnection(port: number): Promise<RawConnection> {
       return closedAt;
     },
     closed,
-    localPort: socket.localPort ?? 0,
     destroy: () => socket.destroy(),
     get(path, timeoutMs = 5_000) {
       if (pending) return Promise.reject(new Error('one request at a time'));

@@ -13,11 +13,12 @@ export interface ReadyBalancer {
   close(): Promise<void>;
 }
 
+/** A probe slower than this counts as not ready. */
+const PROBE_TIMEOUT_MS = 1_000;
+
 export interface ReadyBalancerOptions {
   /** How often each backend's /readyz is polled. */
   readonly pollMs?: number;
-  /** A probe slower than this counts as not ready. */
-  readonly probeTimeoutMs?: number;
 }
 
 function probe(port: number, timeoutMs: number): Promise<boolean> {
@@ -44,7 +45,6 @@ export async function startReadyBalancer(
   opts: ReadyBalancerOptions = {},
 ): Promise<ReadyBalancer> {
   const pollMs = opts.pollMs ?? 100;
-  const probeTimeoutMs = opts.probeTimeoutMs ?? 1_000;
   const ready = new Map(backends.map((b) => [b, false]));
   const transitions: { backend: number; ready: boolean; at: number }[] = [];
   const placed: Record<number, number> = {};
@@ -56,7 +56,7 @@ export async function startReadyBalancer(
   const poll = async (backend: number) => {
     while (!closing) {
       const started = Date.now();
-      const ok = await probe(backend, probeTimeoutMs);
+      const ok = await probe(backend, PROBE_TIMEOUT_MS);
       if (closing) return;
       if (ok !== ready.get(backend)) {
         ready.set(backend, ok);

@@ -54,8 +54,6 @@ export interface TracedLoad {
   /** Ends the loops (requests under way finish); resolves with every request made. */
   stop(): Promise<TracedLoadResult>;
   readonly done: Promise<TracedLoadResult>;
-  /** Requests finished so far (a live view, for waiting on progress). */
-  readonly finished: readonly TracedRequest[];
 }
 
 function send(agent: http.Agent | false, port: number, id: string, planned: PlannedRequest, timeoutMs: number) {
@@ -144,7 +142,6 @@ export function startTracedLoad(opts: TracedLoadOptions): TracedLoad {
   });
   return {
     done,
-    finished,
     stop: () => {
       stopped = true;
       return done;
