@@ -33,7 +33,9 @@ const f = useFaultServer('terminate', {
 
 /** Each worker's pool gauges, from the primary's metrics listener. */
 async function poolGauges(): Promise<Record<string, Record<string, number>>> {
-  const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${f.metricsPort}/metrics`)).text());
+  const samples = parsePrometheus(
+    await (await fetch(`http://127.0.0.1:${f.metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text(),
+  );
   const byWorker: Record<string, Record<string, number>> = {};
   for (const gauge of ['max', 'open', 'in_use', 'idle', 'waiting']) {
     for (const s of samplesOf(samples, `aquifer_db_pool_${gauge}`)) {
@@ -111,6 +113,7 @@ it('survives pg_terminate_backend on every aquifer backend each second for 30 s,
   expect(Math.max(...workerMs)).toBeLessThanOrEqual(REQUEST_LIMIT_MS);
   expect(crashLines(logs)).toEqual([]);
   expect(readyWorkerPids(logs)).toEqual(f.workerPids);
+  expect(Object.keys(gauges).sort()).toEqual(['w0', 'w1']);
   for (const g of Object.values(gauges)) expect(g).toMatchObject({ in_use: 0, waiting: 0, max: 3 });
   expect(held.full).toBe(true);
   expect(held.blocked).toEqual(shares);

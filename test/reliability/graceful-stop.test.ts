@@ -49,12 +49,17 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
   const retired: SpawnedServer[] = [];
   try {
     for (const port of ports) servers.push(await start(port));
+    const writeKey = await issueKey(f.database, 'write');
     const balancer = await startReadyBalancer(ports, { pollMs: POLL_MS });
-    await waitFor(() => ports.every((p) => balancer.isReady(p)), 10_000);
+    await waitFor(() => ports.every((p) => balancer.isReady(p)), 10_000).catch(async (err: unknown) => {
+      await balancer.close();
+      throw err;
+    });
+    // Nothing awaited between starting these and the try that stops them, so no failure leaves them running.
     const sampler = sampleActivity(f.database.url, f.database.name, 'aquifer:%', 100);
     const load = startTracedLoad({
       port: balancer.port,
-      nextRequest: readWriteMix(await issueKey(f.database, 'write'), 400, 'TERM'),
+      nextRequest: readWriteMix(writeKey, 400, 'TERM'),
       // Enough loops that the rate, not the answers' latency, sets the pace (12 reached 180/s beside
       // another test; 32 did not help there, so this file runs alone: jest.config.js RUN_ALONE).
       concurrency: 32,

@@ -130,7 +130,8 @@ describe('the built server', () => {
   /** One request on a fresh connection; its status and headers. */
   const send = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false });
+      const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false, timeout: 15_000 });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within 15 s`)));
       req.on('response', (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));

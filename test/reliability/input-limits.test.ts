@@ -17,6 +17,8 @@ jest.setTimeout(120_000);
 
 const BODY_LIMIT = 4 * 1024;
 const BULK_LIMIT = 16 * 1024;
+/** Each request's own limit: far past any answer here, so only a hang reaches it. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 const t = useApiFixture({
   label: 'input_limits',
@@ -82,7 +84,19 @@ function send(
   if (chunked) headers['Transfer-Encoding'] = 'chunked';
   else headers['Content-Length'] = String(Buffer.byteLength(body as string | Buffer));
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: method.toUpperCase(), path, headers, agent: false });
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: method.toUpperCase(),
+      path,
+      headers,
+      agent: false,
+      timeout: REQUEST_TIMEOUT_MS,
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    // Closed before a whole response (a reset the error handler lets pass): fail instead of waiting on.
+    // A settled promise ignores the later reject.
+    req.on('close', () => reject(new Error('the connection closed without a whole response')));
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -128,7 +142,12 @@ it('finds the routes that take a body', () => {
 describe.each([['every JSON body route', true] as const, ['the bulk upload route', false] as const])(
   '%s',
   (_label, json) => {
-    const routes = () => bodyRoutes().filter(([, , , types]) => types.includes('application/json') === json);
+    const routes = () => {
+      const these = bodyRoutes().filter(([, , , types]) => types.includes('application/json') === json);
+      // Every test below loops over these: none would mean nothing was tested.
+      if (these.length === 0) throw new Error(`no route takes ${json ? 'JSON' : 'CSV/NDJSON'} bodies`);
+      return these;
+    };
     const limit = json ? BODY_LIMIT : BULK_LIMIT;
     const bigBody = (type: string) =>
       type === 'application/json'
@@ -238,7 +257,15 @@ describe('the HTTP layer', () => {
   /** One raw request on a fresh socket; the status line and whether the socket closed after it. */
   function raw(text: string) {
     return new Promise<{ status: number; closed: boolean }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'GET', path: text, agent: false });
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'GET',
+        path: text,
+        agent: false,
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
       req.on('response', (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, closed: res.headers.connection === 'close' }));

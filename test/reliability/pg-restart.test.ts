@@ -110,17 +110,24 @@ describe.each(['fast', 'immediate'] as const)('PostgreSQL %s shutdown under load
   it('turns /readyz 503 quickly, answers only 503 problem+json meanwhile, recovers within 5 s, keeps every 201', async () => {
     const probes = pollReadiness();
     const load = f.startLoad(30_000, `restart-${mode}`);
-    await sleep(2_000);
-    const stopAt = performance.now();
-    await f.pg.stop(mode);
-    const stoppedAt = performance.now();
-    await sleep(DOWN_FOR_MS);
-    const startAt = performance.now();
-    await f.pg.start();
-    const backAt = performance.now();
-    await sleep(RECOVERY_LIMIT_MS + 1_500);
-    const records = await load.stop();
-    const readiness = await probes.stop();
+    let stopAt: number, stoppedAt: number, startAt: number, backAt: number;
+    let records: readonly RequestRecord[];
+    let readiness: Probe[];
+    try {
+      await sleep(2_000);
+      stopAt = performance.now();
+      await f.pg.stop(mode);
+      stoppedAt = performance.now();
+      await sleep(DOWN_FOR_MS);
+      startAt = performance.now();
+      await f.pg.start();
+      backAt = performance.now();
+      await sleep(RECOVERY_LIMIT_MS + 1_500);
+    } finally {
+      // Also when stopping or starting PostgreSQL failed: neither loop may run on after the test.
+      records = await load.stop();
+      readiness = await probes.stop();
+    }
     // Access lines are written as responses finish and read from a pipe: let the last ones arrive.
     await sleep(300);
 

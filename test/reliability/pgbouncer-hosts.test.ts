@@ -77,9 +77,15 @@ describeWithPgbouncer('two hosts behind PgBouncer', () => {
         if (status === 201) created.push(code);
       }
     })();
-    const results: LoadResult[] = await Promise.all(loads.map((l) => l.done));
-    await writes;
-    const samples = await sampler.stop();
+    let results: LoadResult[];
+    let samples: ActivitySample[];
+    try {
+      results = await Promise.all(loads.map((l) => l.done));
+      await writes;
+    } finally {
+      // Also when a write failed outright: the sampler must not run on after the test.
+      samples = await sampler.stop();
+    }
     const onDatabase = samples.map((s) => s.total);
     // PgBouncer's server connections over the phase. A fresh one shows an empty application_name until
     // PgBouncer links a client to it and sets the client's; in 6 local runs with its connection log on,

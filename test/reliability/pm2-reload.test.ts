@@ -88,10 +88,13 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
   await pm2(['start', 'ecosystem.config.js'], 90_000);
   await waitFor(async () => (await online()).length === INSTANCES, 30_000);
   const port = Number(env.PORT);
+  const writeKey = await issueKey(database, 'write');
+  const firstPids = (await online()).map((p) => p.pid);
+  // Nothing awaited between starting these and the try that stops them, so no failure leaves them running.
   const sampler = sampleActivity(database.url, database.name, 'aquifer:%', 100);
   const load = startTracedLoad({
     port,
-    nextRequest: readWriteMix(await issueKey(database, 'write'), 400, 'PM2'),
+    nextRequest: readWriteMix(writeKey, 400, 'PM2'),
     // Enough loops that the rate, not the answers' latency, sets the pace on a busy machine
     // (12 loops reached only 180/s beside another test).
     concurrency: 32,
@@ -103,7 +106,6 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
     idPrefix: 'pm2',
   });
   const reloads: { ms: number; pids: number[] }[] = [];
-  const firstPids = (await online()).map((p) => p.pid);
   let result: TracedLoadResult;
   let samples: ActivitySample[];
   try {

@@ -136,16 +136,21 @@ it('cuts off clients trickling their headers at the headers timeout, and serves 
   const { port } = await startServer();
   const probes = probe(port);
   const rounds: Cut[][] = [];
-  for (let round = 0; round < 2; round++) {
-    rounds.push(
-      await Promise.all(
-        Array.from({ length: SLOW_SOCKETS }, (_, i) =>
-          trickle(port, `GET /api/v1/wells HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-${i}: `, 'x'),
+  let served: Awaited<ReturnType<typeof probes.stop>>;
+  try {
+    for (let round = 0; round < 2; round++) {
+      rounds.push(
+        await Promise.all(
+          Array.from({ length: SLOW_SOCKETS }, (_, i) =>
+            trickle(port, `GET /api/v1/wells HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-${i}: `, 'x'),
+          ),
         ),
-      ),
-    );
+      );
+    }
+  } finally {
+    // Also when a round failed: the probes may not run on after the test.
+    served = await probes.stop();
   }
-  const served = await probes.stop();
   figures.headers = { rounds: rounds.map(summary), probes: served };
   for (const cuts of rounds) {
     // Not before the timeout (its clock starts at the first byte), and not much after it.
@@ -171,22 +176,26 @@ it('cuts off clients trickling a body at the request timeout, frees the uploadâ€
     );
   const probes = probe(port);
   const rounds: { json: Cut; bulk: Cut; copiesMidway: number }[] = [];
-  for (let round = 0; round < 2; round++) {
-    const cuts = Promise.all([
-      trickle(port, `${post('/api/v1/wells', 'application/json', 10_000)}{"name":"`, 'x'),
-      // A bulk upload streams into COPY as it arrives, so this one holds a database connection throughout.
-      trickle(
-        port,
-        `${post('/api/v1/observations/bulk', 'text/csv', 100_000)}site_code,observed_at,depth_to_water_ft\n`,
-        ' ',
-      ),
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS / 2));
-    const { n: copiesMidway } = await copies();
-    const [json, bulk] = await cuts;
-    rounds.push({ json, bulk, copiesMidway });
+  let served: Awaited<ReturnType<typeof probes.stop>>;
+  try {
+    for (let round = 0; round < 2; round++) {
+      const cuts = Promise.all([
+        trickle(port, `${post('/api/v1/wells', 'application/json', 10_000)}{"name":"`, 'x'),
+        // A bulk upload streams into COPY as it arrives, so this one holds a database connection throughout.
+        trickle(
+          port,
+          `${post('/api/v1/observations/bulk', 'text/csv', 100_000)}site_code,observed_at,depth_to_water_ft\n`,
+          ' ',
+        ),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS / 2));
+      const { n: copiesMidway } = await copies();
+      const [json, bulk] = await cuts;
+      rounds.push({ json, bulk, copiesMidway });
+    }
+  } finally {
+    served = await probes.stop();
   }
-  const served = await probes.stop();
   // Once cut off, the upload's COPY ends and its connection goes back to the pool.
   await waitFor(async () => (await copies()).n === 0, 5_000);
   // And a whole upload is served after them.

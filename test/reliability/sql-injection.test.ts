@@ -150,7 +150,6 @@ it('stores every payload in every string field of every JSON write exactly, or r
     if (method === 'get' || !schema?.properties) continue;
     const example = (requestExamples(op)[0] ?? {}) as Record<string, unknown>;
     const fields = Object.entries(schema.properties).filter(([, s]) => isString(s) || isString(s.items));
-    expect({ route, fields: fields.length }).toEqual({ route, fields: expect.any(Number) });
     for (const [field, fieldSchema] of fields) {
       for (const payload of SQL_PAYLOADS) {
         n++;

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sampleActivity } from '../support/activity';
+import { sampleActivity, type ActivitySample } from '../support/activity';
 import { issueKey } from '../support/api-keys';
 import { reportFigures } from '../support/report';
 import { useServerFixture } from '../support/server-fixture';
 import type { LogLine } from '../support/spawned-server';
-import { failedRequests, readWriteMix, startTracedLoad } from '../support/traced-load';
+import { failedRequests, readWriteMix, startTracedLoad, type TracedLoadResult } from '../support/traced-load';
 
 jest.setTimeout(90_000);
 
@@ -44,16 +44,25 @@ it('replaces a SIGKILLed worker within 2 s under load; only its in-flight reques
     requestTimeoutMs: 5_000,
     idPrefix: 'kill',
   });
-  await sleep(2_000);
-  const killedAt = Date.now();
-  process.kill(victimPid, 'SIGKILL');
   const isReplacement = (l: LogLine) => l.role === 'w1' && l.pid !== victimPid;
-  const listening = await server.waitForLog((l) => isReplacement(l) && l.msg === 'listening', 15_000);
-  const firstServed = await server.waitForLog((l) => isReplacement(l) && l.msg === 'request completed', 15_000);
-  // Keep the load on the new worker for a moment.
-  await sleep(1_500);
-  const result = await load.stop();
-  const samples = await sampler.stop();
+  let killedAt: number;
+  let listening: LogLine;
+  let firstServed: LogLine;
+  let result: TracedLoadResult;
+  let samples: ActivitySample[];
+  try {
+    await sleep(2_000);
+    killedAt = Date.now();
+    process.kill(victimPid, 'SIGKILL');
+    listening = await server.waitForLog((l) => isReplacement(l) && l.msg === 'listening', 15_000);
+    firstServed = await server.waitForLog((l) => isReplacement(l) && l.msg === 'request completed', 15_000);
+    // Keep the load on the new worker for a moment.
+    await sleep(1_500);
+  } finally {
+    // Also when a wait above fails: neither may run on after the test.
+    result = await load.stop();
+    samples = await sampler.stop();
+  }
 
   const died = await server.waitForLog((l) => l.msg === 'worker died; restarting it' && l.worker === 1, 1);
   const restarting = await server.waitForLog((l) => l.msg === 'restarting worker' && l.worker === 1, 1);

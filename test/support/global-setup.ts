@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/lib/e
 import { migrate } from '../../server/lib/migrate';
 import { freePort } from './ports';
 import { TEST_ENV, throughPgbouncer, withDatabase } from './env';
+import globalTeardown from './global-teardown';
 import { startPgbouncer, type Pgbouncer } from './pgbouncer';
 
 declare global {
@@ -47,19 +48,26 @@ export default async function globalSetup(): Promise<void> {
     process.env[TEST_ENV.port] = String(port);
   }
 
-  await withSingleConnection(adminUrl, 'aquifer:test-setup', 10_000, async (db) => {
-    await db.exec({ text: `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)` });
-    await db.exec({ text: `CREATE DATABASE ${TEMPLATE}` });
-  });
-  await withSingleConnection(withDatabase(adminUrl, TEMPLATE), 'aquifer:test-setup', 10_000, (db) =>
-    migrate(db, logger),
-  );
-  if (throughPgbouncer()) {
-    // Enough server connections for any one file's pools; PgBouncer's own limit is what is under test.
-    pgbouncer = await startPgbouncer({ upstreamUrl: adminUrl, poolSize: 20 });
-    process.env[TEST_ENV.pgbouncerPort] = String(pgbouncer.port);
-  }
+  // Recorded now: jest skips the tear-down when set-up fails, so the catch below stops what started.
   globalThis.__aquiferTestPostgres = { server, root, pgbouncer };
+  try {
+    await withSingleConnection(adminUrl, 'aquifer:test-setup', 10_000, async (db) => {
+      await db.exec({ text: `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)` });
+      await db.exec({ text: `CREATE DATABASE ${TEMPLATE}` });
+    });
+    await withSingleConnection(withDatabase(adminUrl, TEMPLATE), 'aquifer:test-setup', 10_000, (db) =>
+      migrate(db, logger),
+    );
+    if (throughPgbouncer()) {
+      // Enough server connections for any one file's pools; PgBouncer's own limit is what is under test.
+      pgbouncer = await startPgbouncer({ upstreamUrl: adminUrl, poolSize: 20 });
+      globalThis.__aquiferTestPostgres.pgbouncer = pgbouncer;
+      process.env[TEST_ENV.pgbouncerPort] = String(pgbouncer.port);
+    }
+  } catch (err) {
+    await globalTeardown();
+    throw err;
+  }
   process.env[TEST_ENV.adminUrl] = adminUrl;
   process.env[TEST_ENV.templateDb] = TEMPLATE;
 }

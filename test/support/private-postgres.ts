@@ -9,6 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/lib/e
 import { migrate } from '../../server/lib/migrate';
 import type { TestDatabase } from './database';
 import { freePort } from './ports';
+import { waitFor } from './wait-for';
 
 /** No test freezes PostgreSQL longer than this. */
 const FREEZE_WATCHDOG_S = 30;
@@ -88,12 +89,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 /**
  * A PostgreSQL of the test file's own, so stopping, freezing or killing its
  * backends never disturbs the shared server the other files use. Its
- * `aquifer` database is migrated; `settings` override the test defaults.
+ * `aquifer` database is migrated.
  */
-export async function startPrivatePostgres(
-  label: string,
-  settings: Readonly<Record<string, string>> = {},
-): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(label: string): Promise<PrivatePostgres> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `aquifer-${label}-`));
   // The server runs as the OS user `postgres`, which must be able to enter the folder.
   await fs.chmod(root, 0o755);
@@ -107,7 +105,7 @@ export async function startPrivatePostgres(
       ephemeral: true,
       // ephemeral turns synchronous_commit off, and then a 201 may precede the commit's WAL write:
       // an immediate shutdown could lose an acknowledged write. fsync stays off: the OS does not crash.
-      settings: { synchronous_commit: 'on', ...settings },
+      settings: { synchronous_commit: 'on' },
     });
   } catch (err) {
     await fs.rm(root, { recursive: true, force: true });
@@ -157,11 +155,9 @@ export async function startPrivatePostgres(
       signal(postmaster, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
       // The postmaster removes its pid file as it exits; pg_ctl stop waits for the same.
       const pidFile = path.join(server.dataDir, 'postmaster.pid');
-      const deadline = Date.now() + 60_000;
-      while (existsSync(pidFile)) {
-        if (Date.now() > deadline) throw new Error(`PostgreSQL did not stop (${mode}) within 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(() => !existsSync(pidFile), 60_000).catch(() => {
+        throw new Error(`PostgreSQL did not stop (${mode}) within 60 s`);
+      });
     },
     async start() {
       await server.start();
