@@ -26,7 +26,7 @@ import { BudgetError, pm2InstancePool } from './lib/budget';
 import { createDatabase, type Database } from './lib/db';
 import { monitorEventLoop } from './lib/event-loop-monitor';
 import { EMBEDDED_DB_NAME, embeddedUrlFor } from './lib/embedded-postgres';
-import { createLogger, type Logger } from './lib/logger';
+import { createLogger, exitAfterLogs, type Logger } from './lib/logger';
 import { prepareDatabase } from './lib/prepare-database';
 import {
   forkedByPrimary,
@@ -136,7 +136,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     );
     if (!ended) logger.warn({ timeoutMs: POOL_END_TIMEOUT_MS }, 'pool still had clients checked out; exiting anyway');
     logger.info('worker stopped');
-    process.exit(0);
+    exitAfterLogs(0);
   };
 
   // Registered before the slow part of booting, so a stop request is never lost.
@@ -145,7 +145,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      exitAfterLogs(1);
+      return;
     }
     void shutdown(signal);
   };
@@ -233,7 +234,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   }
   server.on('error', (err) => {
     logger.fatal({ err }, `cannot listen on ${config.http.host}:${config.http.port}`);
-    process.exit(1);
+    exitAfterLogs(1);
   });
   server.listen(config.http.port, config.http.host, () => {
     logger.info({ port: config.http.port, poolSize: identity.poolSize }, 'listening');
@@ -253,15 +254,15 @@ export function startWorker(): void {
   // Unknown state after these: log and exit, and let the supervisor start a fresh process.
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    process.exit(1);
+    exitAfterLogs(1);
   });
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled rejection');
-    process.exit(1);
+    exitAfterLogs(1);
   });
   runWorker(config, logger).catch((err: unknown) => {
     logger.fatal({ err }, `worker start-up failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    exitAfterLogs(1);
   });
 }
 

@@ -25,3 +25,22 @@ export function createLogger(level: LogLevel, role: string, destination?: pino.D
     destination,
   );
 }
+
+/** Long enough for a log line queued behind many others; short enough not to hold up an exit. */
+const LOG_FLUSH_TIMEOUT_MS = 2_000;
+
+/**
+ * Exits once the lines logged so far are written. Under pm2's cluster mode the logger writes
+ * through pm2's own process.stdout.write, which appends to the instance's log file
+ * asynchronously: a process.exit() right after a log call loses that line, and any queued
+ * before it. The empty write's callback runs after every earlier write has finished.
+ */
+export function exitAfterLogs(code: number, timeoutMs = LOG_FLUSH_TIMEOUT_MS): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, timeoutMs);
+  try {
+    process.stdout.write('', exit);
+  } catch {
+    exit();
+  }
+}

@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, workerStopTimeoutMs } from '../../config';
 import { DEFAULT_SAMPLE_SIZE, loadSampleDataOnce } from '../../server/seed/sample';
 import { sampleActivity, type ActivitySample } from '../support/activity';
 import { issueKey } from '../support/api-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { privatePm2, type PrivatePm2 } from '../support/pm2';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
 import type { LogLine } from '../support/spawned-server';
@@ -17,32 +15,21 @@ import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
 const RELOADS = 5;
 const INSTANCES = 2;
-/** pm2 reloads PM2_RELOAD_PARALLEL (2) instances at once: 4 processes at a time, each pool floor(8 / 4) = 2. */
+/**
+ * Each pool is floor(8 / (2 instances + PM2_RELOAD_PARALLEL 2)) = 2. pm2 7 replaces one at a time when an
+ * app has two instances or fewer, so 3 processes (6 connections) overlap at most.
+ */
 const BUDGET = 8;
 
-const run = promisify(execFile);
 let database: TestDatabase;
-let pm2Home: string;
-let env: Record<string, string>;
-
-const pm2 = (args: string[], timeoutMs = 60_000) => run(PM2, args, { cwd: ROOT, env, timeout: timeoutMs });
+let pm2: PrivatePm2 | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase('pm2_reload');
   await database.query((db) => loadSampleDataOnce(db, { ...DEFAULT_SAMPLE_SIZE, wells: 400 }));
-  pm2Home = await fs.mkdtemp(path.join(os.tmpdir(), 'aquifer-pm2-'));
-  // pm2 checks for a newer version over the network on a PM2_HOME's first use unless this file exists.
-  await fs.writeFile(path.join(pm2Home, 'touch'), String(Date.now()));
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: pm2Home,
-    PM2_HOME: pm2Home,
-    PM2_DISABLE_VERSION_CHECK: 'true',
-    NODE_ENV: 'test',
+  pm2 = await privatePm2({
     // A database URL: the ecosystem runs no embedded database app.
     DATABASE_URL: database.url,
     HOST: '127.0.0.1',
@@ -53,28 +40,19 @@ beforeAll(async () => {
     DB_IDLE_TIMEOUT_MS: '30000',
     // No request may fail, so none may be shed while one instance carries everything.
     DB_ACQUIRE_TIMEOUT_MS: '15000',
-  };
+  });
 });
 afterAll(async () => {
   // Always, and bounded: the daemon and its instances must not outlive the test.
-  // Only with our private PM2_HOME set: without it pm2 would kill the machine's own daemon (~/.pm2).
-  if (env?.PM2_HOME) await pm2(['kill'], 20_000).catch(() => undefined);
-  if (pm2Home) await fs.rm(pm2Home, { recursive: true, force: true });
+  await pm2?.kill();
   await database?.drop();
 });
 
-interface Pm2Process {
-  readonly pid: number;
-  readonly pm_id: number;
-  readonly pm2_env: { readonly status: string };
-}
-
-const online = async () =>
-  (JSON.parse((await pm2(['jlist'])).stdout) as Pm2Process[]).filter((p) => p.pm2_env.status === 'online');
+const online = async (daemon: PrivatePm2) => (await daemon.list()).filter((p) => p.pm2_env.status === 'online');
 
 /** Every JSON line the instances wrote (pm2 keeps one out and one error file per instance id). */
-async function instanceLogs(): Promise<LogLine[]> {
-  const dir = path.join(pm2Home, 'logs');
+async function instanceLogs(home: string): Promise<LogLine[]> {
+  const dir = path.join(home, 'logs');
   const lines: LogLine[] = [];
   for (const file of await fs.readdir(dir)) {
     for (const line of (await fs.readFile(path.join(dir, file), 'utf8')).split('\n')) {
@@ -85,11 +63,12 @@ async function instanceLogs(): Promise<LogLine[]> {
 }
 
 it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed requests, every old instance drains', async () => {
-  await pm2(['start', 'ecosystem.config.js'], 90_000);
-  await waitFor(async () => (await online()).length === INSTANCES, 30_000);
-  const port = Number(env.PORT);
+  const daemon = pm2 as PrivatePm2;
+  await daemon.run(['start', 'ecosystem.config.js'], 90_000);
+  await waitFor(async () => (await online(daemon)).length === INSTANCES, 30_000);
+  const port = Number(daemon.env.PORT);
   const writeKey = await issueKey(database, 'write');
-  const firstPids = (await online()).map((p) => p.pid);
+  const firstPids = (await online(daemon)).map((p) => p.pid);
   // Nothing awaited between starting these and the try that stops them, so no failure leaves them running.
   const sampler = sampleActivity(database.url, database.name, 'aquifer:%', 100);
   const load = startTracedLoad({
@@ -112,8 +91,8 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
     await sleep(1_000);
     for (let i = 0; i < RELOADS; i++) {
       const startedAt = Date.now();
-      await pm2(['reload', 'ecosystem.config.js'], 90_000);
-      const now = await online();
+      await daemon.run(['reload', 'ecosystem.config.js'], 90_000);
+      const now = await online(daemon);
       reloads.push({ ms: Date.now() - startedAt, pids: now.map((p) => p.pid) });
       await sleep(500);
     }
@@ -121,8 +100,8 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
     result = await load.stop();
     samples = await sampler.stop();
   }
-  const logs = await instanceLogs();
-  const daemonLog = await fs.readFile(path.join(pm2Home, 'pm2.log'), 'utf8');
+  const logs = await instanceLogs(daemon.home);
+  const daemonLog = await fs.readFile(path.join(daemon.home, 'pm2.log'), 'utf8');
   const failed = failedRequests(result, [200, 201]);
   const drains = logs
     .filter((l) => l.msg === 'draining')
@@ -134,7 +113,7 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
         ms: stopped ? Date.parse(stopped.time as string) - Date.parse(d.time as string) : null,
       };
     });
-  const killTimeoutMs = workerStopTimeoutMs(loadConfig(env));
+  const killTimeoutMs = workerStopTimeoutMs(loadConfig(daemon.env));
   const requestsPerS = Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt));
   reportFigures('pm2 reload under load, 5 times', {
     reloads: reloads.map((r) => r.ms),
