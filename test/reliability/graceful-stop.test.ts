@@ -7,7 +7,13 @@ import { startReadyBalancer } from '../support/ready-balancer';
 import { reportFigures } from '../support/report';
 import { useServerFixture } from '../support/server-fixture';
 import { ensureStopped, startReadyServer, type LogLine, type SpawnedServer } from '../support/spawned-server';
-import { failedRequests, readWriteMix, startTracedLoad, type TracedLoadResult } from '../support/traced-load';
+import {
+  failedRequests,
+  readWriteMix,
+  startedPerS,
+  startTracedLoad,
+  type TracedLoadResult,
+} from '../support/traced-load';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(150_000);
@@ -122,7 +128,7 @@ it('SIGTERM behind a readiness-polling balancer, 5 times under keep-alive load: 
           return stopped ? Date.parse(stopped.time as string) - Date.parse(d.time as string) : Infinity;
         }),
     );
-    const requestsPerS = Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt));
+    const requestsPerS = startedPerS(result);
     reportFigures('SIGTERM behind a balancer, 5 stops', {
       stops,
       workerDrainMs: { max: Math.max(...workerDrains), killTimeoutMs: WORKER_KILL_TIMEOUT_MS },

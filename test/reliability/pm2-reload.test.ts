@@ -10,7 +10,13 @@ import { privatePm2, type PrivatePm2 } from '../support/pm2';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
 import type { LogLine } from '../support/spawned-server';
-import { failedRequests, readWriteMix, startTracedLoad, type TracedLoadResult } from '../support/traced-load';
+import {
+  failedRequests,
+  readWriteMix,
+  startedPerS,
+  startTracedLoad,
+  type TracedLoadResult,
+} from '../support/traced-load';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180_000);
@@ -114,7 +120,7 @@ it('pm2 reload of ecosystem.config.js, 5 times under keep-alive load: 0 failed r
       };
     });
   const killTimeoutMs = workerStopTimeoutMs(loadConfig(daemon.env));
-  const requestsPerS = Math.round((result.requests.length * 1000) / (result.endedAt - result.startedAt));
+  const requestsPerS = startedPerS(result);
   reportFigures('pm2 reload under load, 5 times', {
     reloads: reloads.map((r) => r.ms),
     requests: result.requests.length,

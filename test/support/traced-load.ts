@@ -149,6 +149,16 @@ export function startTracedLoad(opts: TracedLoadOptions): TracedLoad {
   };
 }
 
+/**
+ * The load's pace: requests started per second, from the first start to the last. Requests over the
+ * whole run would be diluted by one request left hanging to its timeout after the last start.
+ */
+export function startedPerS(result: TracedLoadResult): number {
+  const starts = result.requests.map((r) => r.startedAt);
+  const spanMs = Math.max(...starts) - Math.min(...starts);
+  return starts.length < 2 || spanMs <= 0 ? 0 : Math.round(((starts.length - 1) * 1000) / spanMs);
+}
+
 /** Requests that got no answer, or an answer other than `okStatuses`. */
 export const failedRequests = (result: TracedLoadResult, okStatuses: readonly number[] = [200]) =>
   result.requests.filter((r) => r.status === undefined || !okStatuses.includes(r.status));
