@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENT_TIMEOUT_MARGIN_MS, crashLines, readyWorkerPids, useFaultServer } from '../support/fault-server';
-import type { RequestRecord } from '../support/request-once';
+import { requestOnce, type RequestRecord } from '../support/request-once';
 import {
   answeredAt,
   badFailures,
@@ -14,6 +14,7 @@ import {
   workerViews,
 } from '../support/request-outcomes';
 import { reportFigures } from '../support/report';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(90_000);
 
@@ -43,17 +44,35 @@ const f = useFaultServer('freeze', {
   env: { READINESS_TIMEOUT_MS: '500' },
   maxRequests: 12_000,
   requestTimeoutMs: 20_000,
+  reserveWell: true,
 });
 
 it('answers every request during a 10 s freeze with a bounded 503, none hanging, and recovers after SIGCONT', async () => {
   const running = f.startLoad(60_000, 'freeze');
   await sleep(2_000);
+  // A statement certainly under way at the freeze: a PATCH blocked on a row this test holds locked.
+  // Whether a load request is in flight at that instant is chance (none was in 3 of 17 CI runs).
+  const releaseLock = await f.pg.lockWell(f.reservedWellId);
+  const underWay = requestOnce(
+    f.port,
+    {
+      kind: 'patch',
+      method: 'PATCH',
+      path: `/api/v1/wells/${f.reservedWellId}`,
+      body: { name: 'frozen' },
+      key: f.writeKey,
+    },
+    20_000,
+  );
+  await waitFor(async () => Object.keys(await f.pg.blockedOnLocks('aquifer:w%')).length > 0, 5_000);
   const freezeAt = performance.now();
   const frozenProcesses = await f.pg.freeze();
   const frozenAt = performance.now();
   await sleep(FROZEN_FOR_MS);
   const thawAt = performance.now();
   await f.pg.thaw();
+  await releaseLock();
+  const blockedAtFreeze = await underWay;
   // Stopping waits for every request still under way, so all sent while frozen are in.
   await sleep(RECOVERY_LIMIT_MS + 1_500);
   const records = await running.stop();
@@ -69,7 +88,7 @@ it('answers every request during a 10 s freeze with a bounded 503, none hanging,
   // Between freeze and thaw nothing can read the database: each answer then must be a 503
   // (past a moment's grace for answers whose statement ended just before the freeze).
   const answeredFrozen = records.filter((r) => answered(r) >= epochMs(freezeAt) + 200 && answered(r) < epochMs(thawAt));
-  const inFlightAtFreeze = records.filter((r) => r.startedAt < freezeAt && r.endedAt >= freezeAt);
+  const inFlightAtFreeze = [blockedAtFreeze, ...records.filter((r) => r.startedAt < freezeAt && r.endedAt >= freezeAt)];
   const recovery = recoveryAfter(records, views, epochMs(thawAt));
   reportFigures('db freeze', {
     frozenProcesses,
@@ -81,7 +100,13 @@ it('answers every request during a 10 s freeze with a bounded 503, none hanging,
     problemsWhileFrozen: problemTypes(duringFreeze),
     answeredWhileFrozen: outcomes(answeredFrozen),
     slowestWorkerMsSentWhileFrozen: workerMs(duringFreeze),
+    inFlightAtFreeze: inFlightAtFreeze.length,
     slowestWorkerMsInFlightAtFreeze: workerMs(inFlightAtFreeze),
+    blockedAtFreeze: {
+      status: blockedAtFreeze.status ?? blockedAtFreeze.error,
+      problem: blockedAtFreeze.problem?.type,
+      workerMs: views.get(blockedAtFreeze.requestId ?? '')?.ms ?? null,
+    },
     slowestClientMs: Math.round(Math.max(...records.map((r) => r.endedAt - r.startedAt))),
     boundMs: REQUEST_BOUND_MS,
     recoveryAfterThawMs: Math.round(recovery.ms),
@@ -99,6 +124,13 @@ it('answers every request during a 10 s freeze with a bounded 503, none hanging,
   // Nothing hangs: every request ends within one acquire wait plus one client-side statement timeout.
   expect(workerMs(duringFreeze)).toBeLessThanOrEqual(REQUEST_BOUND_MS);
   expect(workerMs(inFlightAtFreeze)).toBeLessThanOrEqual(REQUEST_BOUND_MS);
+  // The statement blocked when the database froze: its worker logged it (so the bound above judged it),
+  // and the client-side statement timeout ended it with a problem+json 503.
+  expect(views.has(blockedAtFreeze.requestId ?? '')).toBe(true);
+  expect({ status: blockedAtFreeze.status, problem: blockedAtFreeze.problem?.ok }).toEqual({
+    status: 503,
+    problem: true,
+  });
   expect(withoutAccessLine(records, views).map((r) => r.error ?? r.status)).toEqual([]);
   expect(badFailures(records).map((r) => ({ kind: r.kind, status: r.status, error: r.error }))).toEqual([]);
   expect(recovery.ms).toBeLessThanOrEqual(RECOVERY_LIMIT_MS);
