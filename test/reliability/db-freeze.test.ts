@@ -51,7 +51,7 @@ it('answers every request during a 10 s freeze with a bounded 503, none hanging,
   const running = f.startLoad(60_000, 'freeze');
   await sleep(2_000);
   // A statement certainly under way at the freeze: a PATCH blocked on a row this test holds locked.
-  // Whether a load request is in flight at that instant is chance (none was in 3 of 17 CI runs).
+  // Whether the load has one in flight at that instant is chance: in 3 of 17 CI runs none was held by it.
   const releaseLock = await f.pg.lockWell(f.reservedWellId);
   const underWay = requestOnce(
     f.port,
