@@ -232,7 +232,8 @@ export function readConfig(): Config {
 
 /** How long a worker may take to stop once asked, before a supervisor (ours or pm2) kills it. */
 export function workerStopTimeoutMs(config: Config): number {
-  // The worker's own drain, its 1 s hand-off grace, up to 2 s for its pool to end, and slack.
+  // The worker's own drain, its 1 s hand-off grace, up to 2 s for its pool to end, up to 1 s for its
+  // last log lines (exitAfterLogs), and slack.
   return config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 5_000;
 }
 
@@ -289,13 +290,31 @@ export function pm2Settings(): { config: Config; killTimeoutMs: number } {
   return { config, killTimeoutMs: workerStopTimeoutMs(config) };
 }
 
+const configErrorText = (err: unknown) => `${err instanceof ConfigError ? err.message : String(err)}\n`;
+
 /** For entry points: the configuration, or the validation message on stderr and exit 1. */
 export function readConfigOrExit(): Config {
   try {
     return readConfig();
   } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.stderr.write(configErrorText(err));
     process.exit(1);
+  }
+}
+
+/**
+ * For the worker, which pm2 may run in cluster mode: the configuration, or undefined while the
+ * validation message goes to stderr, and exit 1 once it is written (1 s at most). There pm2 appends
+ * stderr to its log file asynchronously, and an immediate exit could lose the message.
+ */
+export function readConfigOrExitOnceReported(): Config | undefined {
+  try {
+    return readConfig();
+  } catch (err) {
+    const exit = () => process.exit(1);
+    setTimeout(exit, 1_000);
+    process.stderr.write(configErrorText(err), undefined, exit);
+    return undefined;
   }
 }
 

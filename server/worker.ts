@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appSettings, poolResizeTimeoutMs, poolSettings, readConfigOrExit, type Config } from '../config';
+import { appSettings, poolResizeTimeoutMs, poolSettings, readConfigOrExitOnceReported, type Config } from '../config';
 import { buildApp } from './app';
 import { countBackends } from './cluster/dead-backends';
 import {
@@ -245,7 +245,8 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
 
 /** Starts this process as a worker: at load, or in a spare once the primary assigns it a place. */
 export function startWorker(): void {
-  const config = readConfigOrExit();
+  const config = readConfigOrExitOnceReported();
+  if (!config) return;
   if (forkedByPrimary(config.worker.index)) answerPrimaryScrapesOnce();
   // The primary acts on these. Sent to the whole process group (a closed terminal sends SIGHUP),
   // their default actions would kill or suspend every worker at once.

@@ -22,25 +22,42 @@ export function createLogger(level: LogLevel, role: string, destination?: pino.D
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? (stdoutIsWrapped() ? trackedWrapperStdout() : undefined),
   );
 }
 
-/** Long enough for a log line queued behind many others; short enough not to hold up an exit. */
-const LOG_FLUSH_TIMEOUT_MS = 2_000;
+/**
+ * Long enough for the last lines to reach pm2's log file (milliseconds, normally); short enough to
+ * fit in the slack of the stop timeout (workerStopTimeoutMs).
+ */
+const LOG_FLUSH_TIMEOUT_MS = 1_000;
+
+/** Settles once the latest line written through a wrapped process.stdout is in its file. */
+let lastWrapperWrite: Promise<void> = Promise.resolve();
 
 /**
- * Exits once the lines logged so far are written. Under pm2's cluster mode the logger writes
- * through pm2's own process.stdout.write, which appends to the instance's log file
- * asynchronously: a process.exit() right after a log call loses that line, and any queued
- * before it. The empty write's callback runs after every earlier write has finished.
+ * pm2's cluster mode replaces process.stdout.write with its own, which appends to the instance's log
+ * file asynchronously; pino then writes through it. This destination does the same, and keeps the
+ * completion of the latest write so that an exit can wait for it. It writes nothing of its own.
  */
-export function exitAfterLogs(code: number, timeoutMs = LOG_FLUSH_TIMEOUT_MS): void {
+function trackedWrapperStdout(): pino.DestinationStream {
+  return {
+    write(line: string) {
+      lastWrapperWrite = new Promise((resolve) => process.stdout.write(line, undefined, () => resolve()));
+    },
+  };
+}
+
+/** The test pino applies before it writes through process.stdout rather than straight to fd 1. */
+const stdoutIsWrapped = () => process.stdout.write !== Object.getPrototypeOf(process.stdout).write;
+
+/**
+ * Exits once the lines logged so far are written, or after LOG_FLUSH_TIMEOUT_MS. Under pm2's
+ * cluster mode, a process.exit() right after a log call would lose that line and any queued before
+ * it. Otherwise pino writes to fd 1 itself and flushes synchronously at exit, so this exits at once.
+ */
+export function exitAfterLogs(code: number): void {
   const exit = () => process.exit(code);
-  setTimeout(exit, timeoutMs);
-  try {
-    process.stdout.write('', exit);
-  } catch {
-    exit();
-  }
+  setTimeout(exit, LOG_FLUSH_TIMEOUT_MS);
+  void lastWrapperWrite.then(exit);
 }

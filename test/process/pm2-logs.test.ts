@@ -6,7 +6,9 @@ import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(60_000);
 
-const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'log-burst-then-exit.js');
+const ROOT = path.resolve(__dirname, '..', '..');
+const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'log-burst-then-exit.js');
+const WORKER = path.join(ROOT, 'dist', 'server', 'worker.js');
 const BURST_LINES = 5_000;
 
 let pm2: PrivatePm2 | undefined;
@@ -28,37 +30,56 @@ async function written(file: string): Promise<Written> {
 }
 
 // The worker logs "worker stopped" (or why it failed) and exits; under pm2 that line was sometimes missing.
-it('under pm2 cluster mode, every line logged before exitAfterLogs reaches the log file; a bare exit loses them', async () => {
+it('under pm2 cluster mode, every line logged before an exit reaches the log file', async () => {
   pm2 = await privatePm2({});
-  const daemon = pm2;
-  const out = (exit: string) => path.join(daemon.home, `${exit}.log`);
-  const app = (exit: string) => ({
-    name: exit,
-    script: FIXTURE,
+  const home = pm2.home;
+  const file = (name: string) => path.join(home, name);
+  const app = (name: string, env: Record<string, string>, out = file(`${name}.log`)) => ({
+    name,
     exec_mode: 'cluster',
     instances: 1,
     autorestart: false,
     // One file per app, without pm2's instance-id suffix.
     merge_logs: true,
-    out_file: out(exit),
-    error_file: out(`${exit}-err`),
-    env: { BURST_LINES: String(BURST_LINES), EXIT: exit },
+    out_file: out,
+    error_file: file(`${name}-err.log`),
+    script: FIXTURE,
+    env: { BURST_LINES: String(BURST_LINES), FLUSH_MS_FILE: file(`${name}.ms`), ...env },
   });
-  const ecosystem = path.join(daemon.home, 'burst.config.json');
-  await fs.writeFile(ecosystem, JSON.stringify({ apps: [app('after-logs'), app('bare')] }));
-  await daemon.run(['start', ecosystem]);
-  const stopped = async () => {
+  const apps = [
+    app('after-logs', { EXIT: 'after-logs' }),
+    // The control: pm2 appends asynchronously, so a bare process.exit drops what is still queued.
+    app('bare', { EXIT: 'bare' }),
+    // With logs off pm2 writes nothing, and must not hold the exit up to its 1 s limit.
+    app('no-log-file', { EXIT: 'after-logs' }, '/dev/null'),
+    // The real worker, refusing its configuration: the message must reach pm2's error log.
+    { ...app('bad-config', { WEB_CONCURRENCY: 'lots' }), script: WORKER },
+  ];
+  const ecosystem = file('burst.config.json');
+  await fs.writeFile(ecosystem, JSON.stringify({ apps }));
+  await pm2.run(['start', ecosystem], 20_000);
+  const daemon = pm2;
+  const allStopped = async () => {
     const list = await daemon.list();
-    return list.length === 2 && list.every((p) => p.pm2_env.status === 'stopped');
+    return list.length === apps.length && list.every((p) => p.pm2_env.status === 'stopped');
   };
-  await waitFor(stopped, 30_000);
+  await waitFor(allStopped, 30_000);
 
-  const afterLogs = await written(out('after-logs'));
-  const bare = await written(out('bare'));
-  reportFigures('pm2 log lines kept at exit', { logged: BURST_LINES + 1, afterLogs, bare });
+  const exitMs = async (name: string) => Number(await fs.readFile(file(`${name}.ms`), 'utf8'));
+  const afterLogs = await written(file('after-logs.log'));
+  const bare = await written(file('bare.log'));
+  const configError = await fs.readFile(file('bad-config-err.log'), 'utf8');
+  reportFigures('pm2 log lines kept at exit', {
+    logged: BURST_LINES + 1,
+    afterLogs: { ...afterLogs, exitMs: await exitMs('after-logs') },
+    bare: { ...bare, exitMs: await exitMs('bare') },
+    noLogFileExitMs: await exitMs('no-log-file'),
+    configErrorLogged: configError.includes('Invalid configuration'),
+  });
 
   expect(afterLogs).toEqual({ burst: BURST_LINES, lastLine: true });
-  // The control: pm2 appends asynchronously, so a bare process.exit drops what is still queued.
   expect(bare.lastLine).toBe(false);
   expect(bare.burst).toBeLessThan(BURST_LINES);
+  expect(await exitMs('no-log-file')).toBeLessThan(500);
+  expect(configError).toMatch(/Invalid configuration:\n {2}- .*WEB_CONCURRENCY/);
 });
