@@ -47,7 +47,20 @@ export async function privatePm2(env: Record<string, string>): Promise<PrivatePm
     run: pm2,
     list: async () => JSON.parse(await pm2(['jlist'])) as Pm2Process[],
     kill: async () => {
-      await pm2(['kill'], 20_000).catch(() => undefined);
+      const killed = await pm2(['kill'], 20_000).then(
+        () => true,
+        () => false,
+      );
+      // Its pid file goes with the home: a daemon that did not stop is killed before that. Its cluster
+      // instances exit when their IPC channel to it closes.
+      if (!killed) {
+        const pid = Number(await fs.readFile(path.join(home, 'pm2.pid'), 'utf8').catch(() => ''));
+        try {
+          if (pid > 0) process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
       await fs.rm(home, { recursive: true, force: true });
     },
   };
