@@ -49,33 +49,42 @@ const f = useFaultServer('freeze', {
 
 it('answers every request during a 10 s freeze with a bounded 503, none hanging, and recovers after SIGCONT', async () => {
   const running = f.startLoad(60_000, 'freeze');
-  await sleep(2_000);
-  // A statement certainly under way at the freeze: a PATCH blocked on a row this test holds locked.
-  // Whether the load has one in flight at that instant is chance: in 3 of 17 CI runs none was held by it.
-  const releaseLock = await f.pg.lockWell(f.reservedWellId);
-  const underWay = requestOnce(
-    f.port,
-    {
-      kind: 'patch',
-      method: 'PATCH',
-      path: `/api/v1/wells/${f.reservedWellId}`,
-      body: { name: 'frozen' },
-      key: f.writeKey,
-    },
-    20_000,
-  );
-  await waitFor(async () => Object.keys(await f.pg.blockedOnLocks('aquifer:w%')).length > 0, 5_000);
-  const freezeAt = performance.now();
-  const frozenProcesses = await f.pg.freeze();
-  const frozenAt = performance.now();
-  await sleep(FROZEN_FOR_MS);
-  const thawAt = performance.now();
-  await f.pg.thaw();
-  await releaseLock();
-  const blockedAtFreeze = await underWay;
-  // Stopping waits for every request still under way, so all sent while frozen are in.
-  await sleep(RECOVERY_LIMIT_MS + 1_500);
-  const records = await running.stop();
+  let freezeAt: number, frozenAt: number, thawAt: number, frozenProcesses: number;
+  let blockedAtFreeze: RequestRecord;
+  let records: readonly RequestRecord[];
+  let releaseLock: (() => Promise<void>) | undefined;
+  try {
+    await sleep(2_000);
+    // A statement certainly under way at the freeze: a PATCH blocked on a row this test holds locked.
+    // Whether the load has one in flight at that instant is chance: in 3 of 17 CI runs none was held by it.
+    releaseLock = await f.pg.lockWell(f.reservedWellId);
+    const underWay = requestOnce(
+      f.port,
+      {
+        kind: 'patch',
+        method: 'PATCH',
+        path: `/api/v1/wells/${f.reservedWellId}`,
+        body: { name: 'frozen' },
+        key: f.writeKey,
+      },
+      20_000,
+    );
+    await waitFor(async () => Object.keys(await f.pg.blockedOnLocks('aquifer:w%')).length > 0, 5_000);
+    freezeAt = performance.now();
+    frozenProcesses = await f.pg.freeze();
+    frozenAt = performance.now();
+    await sleep(FROZEN_FOR_MS);
+    thawAt = performance.now();
+    await f.pg.thaw();
+    blockedAtFreeze = await underWay;
+    // Stopping waits for every request still under way, so all sent while frozen are in.
+    await sleep(RECOVERY_LIMIT_MS + 1_500);
+  } finally {
+    // Also when a step above failed: the load may not run on, nor the database stay frozen or locked.
+    records = await running.stop();
+    await f.pg.thaw();
+    await releaseLock?.();
+  }
   // Access lines are written as responses finish and read from a pipe: let the last ones arrive.
   await sleep(300);
   const logs = f.server.logs;

@@ -196,13 +196,20 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
       const released = new Promise<void>((resolve) => (release = resolve));
       let held: () => void = () => undefined;
       const isHeld = new Promise<void>((resolve) => (held = resolve));
-      const session = withSingleConnection(server.url, 'faults:lock', 10_000, async (db) => {
-        await db.exec({ text: 'BEGIN' });
-        await db.exec({ text: 'SELECT id FROM wells WHERE id = $1 FOR UPDATE', values: [id] });
-        held();
-        await released;
-        await db.exec({ text: 'COMMIT' });
-      });
+      // Each statement is bounded (a frozen server would hold one forever); the wait between is not a statement.
+      const session = withSingleConnection(
+        server.url,
+        'faults:lock',
+        10_000,
+        async (db) => {
+          await db.exec({ text: 'BEGIN' });
+          await db.exec({ text: 'SELECT id FROM wells WHERE id = $1 FOR UPDATE', values: [id] });
+          held();
+          await released;
+          await db.exec({ text: 'COMMIT' });
+        },
+        { queryTimeoutMs: 10_000 },
+      );
       // A test that fails before releasing leaves the session to destroy(); its error is not the test's.
       session.catch(() => undefined);
       await Promise.race([isHeld, session]);
