@@ -45,7 +45,7 @@ export async function privatePm2(env: Record<string, string>): Promise<PrivatePm
     home,
     env: fullEnv,
     run: pm2,
-    list: async () => JSON.parse(await pm2(['jlist'])) as Pm2Process[],
+    list: async () => JSON.parse(await pm2(['jlist'], 10_000)) as Pm2Process[],
     kill: async () => {
       const killed = await pm2(['kill'], 20_000).then(
         () => true,
