@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { withSingleConnection } from '../../server/lib/db';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { holdTransaction } from '../support/held-transaction';
 import { describeWithPgbouncer, pgbouncerBinary, startPgbouncer, type Pgbouncer } from '../support/pgbouncer';
 import { freePort } from '../support/ports';
 import { reportFigures } from '../support/report';
@@ -85,19 +85,8 @@ describeWithPgbouncer('start-up checks behind PgBouncer', () => {
     // One server connection, held in an open transaction: the start-up read waits in PgBouncer, which would wait 120 s.
     const bouncer = await startPgbouncer({ upstreamUrl: database.directUrl, poolSize: 1 });
     bouncers.push(bouncer);
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding = () => {};
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    const holder = withSingleConnection(bouncer.pooled(database.directUrl), 'holder', 5_000, async (db) => {
-      await db.exec({ text: 'BEGIN' });
-      await db.exec({ text: 'SELECT 1' });
-      holding();
-      await released;
-      await db.exec({ text: 'ROLLBACK' });
-    });
+    const release = await holdTransaction(bouncer.pooled(database.directUrl), 'holder', [{ text: 'SELECT 1' }]);
     try {
-      await Promise.race([held, holder]);
       const started = performance.now();
       // No DATABASE_DIRECT_URL: the facts are read through PgBouncer, as when the migrations run elsewhere.
       const seen = await refusal({
@@ -122,8 +111,7 @@ describeWithPgbouncer('start-up checks behind PgBouncer', () => {
       // The start-up wait plus one bounded attempt (acquire + statement timeout), with room for a slow machine.
       expect(exitMs).toBeLessThan(3_000 + 2_000 + 5_000);
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 

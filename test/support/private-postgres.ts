@@ -8,6 +8,7 @@ import { withSingleConnection, type Db } from '../../server/lib/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/lib/embedded-postgres';
 import { migrate } from '../../server/lib/migrate';
 import type { TestDatabase } from './database';
+import { holdTransaction } from './held-transaction';
 import { freePort } from './ports';
 import { waitFor } from './wait-for';
 
@@ -191,32 +192,10 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
       );
       return row.n;
     },
-    async lockWell(id) {
-      let release: () => void = () => undefined;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let held: () => void = () => undefined;
-      const isHeld = new Promise<void>((resolve) => (held = resolve));
-      // Each statement is bounded (a frozen server would hold one forever); the wait between is not a statement.
-      const session = withSingleConnection(
-        server.url,
-        'faults:lock',
-        10_000,
-        async (db) => {
-          await db.exec({ text: 'BEGIN' });
-          await db.exec({ text: 'SELECT id FROM wells WHERE id = $1 FOR UPDATE', values: [id] });
-          held();
-          await released;
-          await db.exec({ text: 'COMMIT' });
-        },
-        { queryTimeoutMs: 10_000 },
-      );
-      // A test that fails before releasing leaves the session to destroy(); its error is not the test's.
-      session.catch(() => undefined);
-      await Promise.race([isHeld, session]);
-      return async () => {
-        release();
-        await session;
-      };
+    lockWell(id) {
+      return holdTransaction(server.url, 'faults:lock', [
+        { text: 'SELECT id FROM wells WHERE id = $1 FOR UPDATE', values: [id] },
+      ]);
     },
     async blockedOnLocks(pattern) {
       const rows = await query((db) =>
