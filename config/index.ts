@@ -232,8 +232,8 @@ export function readConfig(): Config {
 
 /** How long a worker may take to stop once asked, before a supervisor (ours or pm2) kills it. */
 export function workerStopTimeoutMs(config: Config): number {
-  // The worker's own drain, its 1 s hand-off grace, up to 2 s for its pool to end, up to 1 s for its
-  // last log lines (exitAfterLogs), and slack.
+  // The worker's own drain, its 1 s hand-off grace, up to 2 s for its pool to end, up to
+  // EXIT_OUTPUT_WAIT_MS (1 s) for its last log lines, and slack.
   return config.http.shutdownDelayMs + config.http.shutdownTimeoutMs + 5_000;
 }
 
@@ -290,6 +290,13 @@ export function pm2Settings(): { config: Config; killTimeoutMs: number } {
   return { config, killTimeoutMs: workerStopTimeoutMs(config) };
 }
 
+/**
+ * How long an exiting process waits for its last output to be written (a configuration error, the
+ * worker's last log lines: under pm2's cluster mode both are appended asynchronously). Within the
+ * slack of workerStopTimeoutMs.
+ */
+export const EXIT_OUTPUT_WAIT_MS = 1_000;
+
 const configErrorText = (err: unknown) => `${err instanceof ConfigError ? err.message : String(err)}\n`;
 
 /** For entry points: the configuration, or the validation message on stderr and exit 1. */
@@ -312,7 +319,7 @@ export function readConfigOrExitOnceReported(): Config | undefined {
     return readConfig();
   } catch (err) {
     const exit = () => process.exit(1);
-    setTimeout(exit, 1_000);
+    setTimeout(exit, EXIT_OUTPUT_WAIT_MS);
     process.stderr.write(configErrorText(err), undefined, exit);
     return undefined;
   }

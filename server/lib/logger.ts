@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../../config';
+import { EXIT_OUTPUT_WAIT_MS, type LogLevel } from '../../config';
 
 export type { Logger };
 
@@ -26,12 +26,6 @@ export function createLogger(level: LogLevel, role: string, destination?: pino.D
   );
 }
 
-/**
- * Long enough for the last lines to reach pm2's log file (milliseconds, normally); short enough to
- * fit in the slack of the stop timeout (workerStopTimeoutMs).
- */
-const LOG_FLUSH_TIMEOUT_MS = 1_000;
-
 /** Settles once the latest line written through a wrapped process.stdout is in its file. */
 let lastWrapperWrite: Promise<void> = Promise.resolve();
 
@@ -52,12 +46,12 @@ function trackedWrapperStdout(): pino.DestinationStream {
 const stdoutIsWrapped = () => process.stdout.write !== Object.getPrototypeOf(process.stdout).write;
 
 /**
- * Exits once the lines logged so far are written, or after LOG_FLUSH_TIMEOUT_MS. Under pm2's
+ * Exits once the lines logged so far are written, or after EXIT_OUTPUT_WAIT_MS. Under pm2's
  * cluster mode, a process.exit() right after a log call would lose that line and any queued before
  * it. Otherwise pino writes to fd 1 itself and flushes synchronously at exit, so this exits at once.
  */
 export function exitAfterLogs(code: number): void {
   const exit = () => process.exit(code);
-  setTimeout(exit, LOG_FLUSH_TIMEOUT_MS);
+  setTimeout(exit, EXIT_OUTPUT_WAIT_MS);
   void lastWrapperWrite.then(exit);
 }
