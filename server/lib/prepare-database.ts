@@ -42,7 +42,6 @@ export async function prepareDatabase(
   plannedWorkers: number = config.cluster.workers,
 ): Promise<PreparedDatabase> {
   const deadline = Date.now() + config.db.startupWaitMs;
-  const pooled = config.db.pooler === 'pgbouncer';
   for (let attempt = 1; ; attempt++) {
     try {
       return await withSingleConnection(
@@ -66,7 +65,7 @@ export async function prepareDatabase(
         // with no direct URL) the reads are bounded, so a database that stops answering cannot hang start-up.
         { queryTimeoutMs: config.db.migrate || config.db.sampleData ? 0 : startupQueryTimeoutMs(config) },
       ).then(async (prepared) => {
-        if (pooled) await checkPooledSession(url, applicationName, config, logger);
+        if (config.db.pooler === 'pgbouncer') await checkPooledSession(url, applicationName, config, logger);
         return prepared;
       });
     } catch (err) {

@@ -10,8 +10,6 @@ const run = promisify(execFile);
 
 export interface Pm2Process {
   readonly pid: number;
-  readonly pm_id: number;
-  readonly name: string;
   readonly pm2_env: { readonly status: string };
 }
 
